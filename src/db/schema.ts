@@ -1,0 +1,197 @@
+/**
+ * Every table of the service. drizzle-kit generates drizzle/ from this file
+ * (`npm run db:generate`); the constraints here are what the routes rely on
+ * for conflicts and ownership, so a race can never slip past a prior read.
+ */
+import { sql } from "drizzle-orm";
+import { boolean, check, date, foreignKey, index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+export const GENDERS = ["male", "female", "other", "unknown"] as const;
+export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as const;
+export const AUDIT_RESOURCE_TYPES = ["patient", "mapping"] as const;
+export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed"] as const;
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+const id = () => uuid("id").primaryKey().defaultRandom();
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 6, mode: "date" });
+const createdAt = () => timestamptz("created_at").notNull().defaultNow();
+const updatedAt = () => timestamptz("updated_at").notNull().defaultNow();
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** Self-describing PBKDF2 string: algorithm, iterations, salt, hash. */
+    passwordHash: text("password_hash").notNull(),
+    isAdmin: boolean("is_admin").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("users_email_key").on(sql`lower(${t.email})`),
+    check("users_email_normalised", sql`${t.email} = lower(btrim(${t.email}))`),
+    check("users_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 150`),
+  ],
+);
+
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Every token descended from one login shares a family; reuse revokes the family. */
+    familyId: uuid("family_id").notNull(),
+    /** SHA-256 of the opaque token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamptz("expires_at").notNull(),
+    /** Set when the token is exchanged for its successor. */
+    usedAt: timestamptz("used_at"),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [
+    unique("refresh_tokens_token_hash_key").on(t.tokenHash),
+    index("refresh_tokens_family_idx").on(t.familyId),
+    index("refresh_tokens_user_idx").on(t.userId),
+    check("refresh_tokens_expiry_after_creation", sql`${t.expiresAt} > ${t.createdAt}`),
+  ],
+);
+
+/** Failed logins per normalised email (hashed: no address is kept for unknown accounts). */
+export const loginAttempts = pgTable(
+  "login_attempts",
+  {
+    emailHash: text("email_hash").primaryKey(),
+    failures: integer("failures").notNull().default(0),
+    windowStartedAt: timestamptz("window_started_at").notNull().defaultNow(),
+  },
+  (t) => [check("login_attempts_failures_non_negative", sql`${t.failures} >= 0`), index("login_attempts_window_idx").on(t.windowStartedAt)],
+);
+
+export const patients = pgTable(
+  "patients",
+  {
+    id: id(),
+    ownerId: uuid("owner_id")
+      .notNull()
+      .references(() => users.id),
+    name: text("name").notNull(),
+    dateOfBirth: date("date_of_birth", { mode: "string" }).notNull(),
+    gender: text("gender", { enum: GENDERS }).notNull(),
+    phone: text("phone"),
+    email: text("email"),
+    address: text("address"),
+    medicalHistory: text("medical_history"),
+    /** Bumped on every write; the ETag is derived from it. */
+    version: integer("version").notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
+    unique("patients_id_owner_key").on(t.id, t.ownerId),
+    // The patient list: owner filter + default order (created_at, id).
+    index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
+    check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+    check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
+    check("patients_phone_length", sql`char_length(${t.phone}) BETWEEN 7 AND 32`),
+    check("patients_address_length", sql`char_length(${t.address}) <= 500`),
+    check("patients_medical_history_length", sql`char_length(${t.medicalHistory}) <= 10000`),
+  ],
+);
+
+export const doctors = pgTable(
+  "doctors",
+  {
+    id: id(),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => users.id),
+    name: text("name").notNull(),
+    specialization: text("specialization").notNull(),
+    email: text("email"),
+    phone: text("phone"),
+    licenseNumber: text("license_number"),
+    version: integer("version").notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // License numbers are unique case-insensitively; many doctors may have none.
+    uniqueIndex("doctors_license_number_key").on(sql`lower(${t.licenseNumber})`),
+    // The doctor list's default order, and its exact specialization filter.
+    index("doctors_created_idx").on(t.createdAt, t.id),
+    index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
+    index("doctors_created_by_idx").on(t.createdBy),
+    check("doctors_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+    check("doctors_specialization_length", sql`char_length(${t.specialization}) BETWEEN 1 AND 100`),
+    check("doctors_license_number_length", sql`char_length(${t.licenseNumber}) BETWEEN 1 AND 50`),
+  ],
+);
+
+export const mappings = pgTable(
+  "patient_doctor_mappings",
+  {
+    id: id(),
+    patientId: uuid("patient_id").notNull(),
+    doctorId: uuid("doctor_id").notNull(),
+    /** The patient's owner, copied so the owner's mapping list needs no join; the FK keeps it true. */
+    ownerId: uuid("owner_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
+    // Deleting a patient removes its mappings.
+    foreignKey({
+      name: "mappings_patient_fk",
+      columns: [t.patientId, t.ownerId],
+      foreignColumns: [patients.id, patients.ownerId],
+    }).onDelete("cascade"),
+    // A doctor with mappings cannot be deleted.
+    foreignKey({ name: "mappings_doctor_fk", columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
+    index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
+    index("mappings_doctor_idx").on(t.doctorId),
+  ],
+);
+
+/**
+ * Append-only trail of patient and mapping operations (API.md §6): ids only,
+ * never personal data. actor_id has no foreign key on purpose: the audit
+ * insert rides in the same statement as the operation and must never be the
+ * reason it fails.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: id(),
+    occurredAt: timestamptz("occurred_at").notNull().defaultNow(),
+    actorId: uuid("actor_id").notNull(),
+    action: text("action", { enum: AUDIT_ACTIONS }).notNull(),
+    resourceType: text("resource_type", { enum: AUDIT_RESOURCE_TYPES }).notNull(),
+    resourceId: uuid("resource_id"),
+    requestId: text("request_id").notNull(),
+    outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
+  },
+  (t) => [
+    // Newest first, with each filter's own index for the same order.
+    index("audit_events_occurred_idx").on(t.occurredAt, t.id),
+    index("audit_events_actor_idx").on(t.actorId, t.occurredAt),
+    index("audit_events_resource_idx").on(t.resourceId, t.occurredAt),
+    check("audit_events_action_valid", sql`${t.action} IN (${inList(AUDIT_ACTIONS)})`),
+    check("audit_events_resource_type_valid", sql`${t.resourceType} IN (${inList(AUDIT_RESOURCE_TYPES)})`),
+    check("audit_events_outcome_valid", sql`${t.outcome} IN (${inList(AUDIT_OUTCOMES)})`),
+    check("audit_events_request_id_length", sql`char_length(${t.requestId}) BETWEEN 1 AND 128`),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type Patient = typeof patients.$inferSelect;
+export type Doctor = typeof doctors.$inferSelect;
+export type Mapping = typeof mappings.$inferSelect;
+export type AuditEvent = typeof auditEvents.$inferSelect;
