@@ -1,0 +1,79 @@
+/**
+ * `npm run dev`: the whole API on http://127.0.0.1:8787 with nothing else
+ * installed. Starts the local Neon endpoint on PGlite (kept in .data/pglite,
+ * or on DEV_DATABASE_URL=postgres://… when given), applies migrations, makes
+ * sure .dev.vars holds a JWT_SECRET, then runs `wrangler dev` pointed at the
+ * endpoint. Ctrl-C stops both.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { openBackend } from "./neon-local/backends.ts";
+import { startNeonLocalServer } from "./neon-local/server.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const devVarsPath = `${root}.dev.vars`;
+const dataDir = `${root}.data/pglite`;
+const endpointPort = Number(process.env.NEON_LOCAL_PORT ?? 4444);
+const apiPort = Number(process.env.PORT ?? 8787);
+
+/** A JWT_SECRET for this checkout only, written once and kept (tokens survive restarts). */
+function ensureJwtSecret() {
+  const current = existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : "";
+  if (/^JWT_SECRET\s*=/m.test(current)) return;
+  const line = `JWT_SECRET="${randomBytes(48).toString("base64url")}"\n`;
+  const separator = current === "" || current.endsWith("\n") ? "" : "\n";
+  writeFileSync(devVarsPath, `${current}${separator}${line}`, { mode: 0o600 });
+  console.log("dev: wrote a random JWT_SECRET to .dev.vars");
+}
+
+ensureJwtSecret();
+mkdirSync(dataDir, { recursive: true });
+const databaseUrl = process.env.DEV_DATABASE_URL;
+const backend = await openBackend({ databaseUrl, dataDir: databaseUrl ? undefined : dataDir });
+const endpoint = await startNeonLocalServer(backend, { port: endpointPort }).catch((error: NodeJS.ErrnoException) => {
+  console.error(
+    error.code === "EADDRINUSE" ? `dev: port ${endpointPort} is taken; set NEON_LOCAL_PORT to another port` : `dev: ${error.message}`,
+  );
+  process.exit(1);
+});
+console.log(`dev: ${backend.description}, migrations applied, local Neon endpoint on ${endpoint.url}`);
+
+const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+// The connection string only names the database for the driver; the endpoint decides where it really is.
+const wrangler: ChildProcess = spawn(
+  process.execPath,
+  [
+    wranglerBin,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(apiPort),
+    "--var",
+    `NEON_LOCAL_ENDPOINT:${endpoint.url}`,
+    "--var",
+    `DATABASE_URL:postgres://local:local@127.0.0.1:${endpoint.port}/main`,
+  ],
+  { cwd: root, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+);
+
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  if (wrangler.exitCode === null) {
+    wrangler.kill("SIGINT");
+    const killer = setTimeout(() => wrangler.kill("SIGKILL"), 5_000);
+    await new Promise((resolve) => wrangler.once("exit", resolve));
+    clearTimeout(killer);
+  }
+  await endpoint.close();
+  process.exit(code);
+}
+
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+wrangler.on("exit", (code) => stop(code ?? 0));

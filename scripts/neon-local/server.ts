@@ -1,0 +1,208 @@
+/**
+ * A local stand-in for Neon's SQL-over-HTTP endpoint: the same requests the
+ * `@neondatabase/serverless` driver sends to Neon (see its source), answered
+ * by a real Postgres behind it. The Worker reaches it through
+ * NEON_LOCAL_ENDPOINT; nothing else in the request path differs from
+ * production.
+ *
+ * It also counts the SQL requests it answers, in all and per connection
+ * string (GET /stats?connection=…): tests and the benchmark measure database
+ * round trips per API request with it, each under a connection string of
+ * its own so that parallel test files do not disturb the count.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Backend, BatchOptions, SqlQuery } from "./backends.ts";
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Fields Neon copies from a Postgres error into its 400 body (and the driver onto NeonDbError). */
+const ERROR_FIELDS = [
+  "severity",
+  "code",
+  "detail",
+  "hint",
+  "position",
+  "internalPosition",
+  "internalQuery",
+  "where",
+  "schema",
+  "table",
+  "column",
+  "dataType",
+  "constraint",
+  "file",
+  "line",
+  "routine",
+] as const;
+
+const ISOLATION_LEVELS: Record<string, BatchOptions["isolationLevel"]> = {
+  ReadUncommitted: "READ UNCOMMITTED",
+  ReadCommitted: "READ COMMITTED",
+  RepeatableRead: "REPEATABLE READ",
+  Serializable: "SERIALIZABLE",
+};
+
+class BadRequest extends Error {}
+
+interface Stats {
+  /** HTTP requests answered: one per database round trip. */
+  requests: number;
+  /** SQL statements run (a batch is one request, several queries). */
+  queries: number;
+}
+
+export interface NeonLocalServer {
+  url: string;
+  port: number;
+  backend: Backend;
+  stats(connection?: string): Stats;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BadRequest("request body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseQuery(value: unknown): SqlQuery {
+  const q = value as { query?: unknown; params?: unknown };
+  if (typeof q?.query !== "string") throw new BadRequest("query must be a string");
+  const params = q.params ?? [];
+  if (!Array.isArray(params) || !params.every((p) => p === null || typeof p === "string")) {
+    throw new BadRequest("params must be an array of strings or nulls");
+  }
+  return { query: q.query, params };
+}
+
+function batchOptions(req: IncomingMessage): BatchOptions {
+  const level = req.headers["neon-batch-isolation-level"];
+  const flag = (name: string) => {
+    const v = req.headers[name];
+    return v === undefined ? undefined : v === "true";
+  };
+  if (typeof level === "string" && !(level in ISOLATION_LEVELS)) {
+    throw new BadRequest(`unknown isolation level ${level}`);
+  }
+  return {
+    isolationLevel: typeof level === "string" ? ISOLATION_LEVELS[level] : undefined,
+    readOnly: flag("neon-batch-read-only"),
+    deferrable: flag("neon-batch-deferrable"),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function isPostgresError(error: unknown): boolean {
+  const e = error as { severity?: unknown; code?: unknown } | null;
+  return typeof e?.severity === "string" && typeof e.code === "string";
+}
+
+function postgresError(error: unknown) {
+  const e = error as Record<string, unknown>;
+  const body: Record<string, unknown> = { message: String(e.message ?? error) };
+  for (const name of ERROR_FIELDS) if (e[name] !== undefined) body[name] = e[name];
+  return body;
+}
+
+export async function startNeonLocalServer(backend: Backend, options: { port?: number } = {}): Promise<NeonLocalServer> {
+  const total: Stats = { requests: 0, queries: 0 };
+  const byConnection = new Map<string, Stats>();
+  const count = (connection: string, queries: number) => {
+    const own = byConnection.get(connection) ?? { requests: 0, queries: 0 };
+    byConnection.set(connection, own);
+    for (const s of [total, own]) {
+      s.requests++;
+      s.queries += queries;
+    }
+  };
+  // The driver appends ?application_name=… to the connection string it sends.
+  const connectionKey = (header: string) => header.replace(/[?&]application_name=[^&]*/, "");
+  const stats = (connection?: string): Stats =>
+    connection === undefined ? { ...total } : { ...(byConnection.get(connection) ?? { requests: 0, queries: 0 }) };
+
+  const handleSql = async (req: IncomingMessage, res: ServerResponse) => {
+    const connection = req.headers["neon-connection-string"];
+    if (typeof connection !== "string" || connection === "") throw new BadRequest("missing Neon-Connection-String header");
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (error) {
+      throw error instanceof BadRequest ? error : new BadRequest("body is not JSON");
+    }
+    const arrayMode = req.headers["neon-array-mode"] === "true";
+    const shape = (r: Awaited<ReturnType<Backend["query"]>>) =>
+      arrayMode
+        ? { ...r, rowAsArray: true }
+        : { ...r, rowAsArray: false, rows: r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]]))) };
+
+    const batch = (body as { queries?: unknown }).queries;
+    if (Array.isArray(batch)) {
+      const qs = batch.map(parseQuery);
+      count(connectionKey(connection), qs.length);
+      const results = await backend.batch(qs, batchOptions(req));
+      send(res, 200, { results: results.map(shape) });
+    } else {
+      const q = parseQuery(body);
+      count(connectionKey(connection), 1);
+      send(res, 200, shape(await backend.query(q)));
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const route = `${req.method} ${url.pathname}`;
+    const work =
+      route === "POST /sql"
+        ? handleSql(req, res)
+        : route === "GET /stats"
+          ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
+          : Promise.resolve(send(res, 404, { message: "not found" }));
+    work.catch((error: unknown) => {
+      if (res.headersSent) return;
+      if (error instanceof BadRequest) send(res, 400, { message: error.message });
+      // An error from Postgres itself (severity + SQLSTATE): Neon answers those with 400 and the fields.
+      else if (isPostgresError(error)) send(res, 400, postgresError(error));
+      // Anything else (the server behind us is down, say) is Neon's 5xx.
+      else send(res, 502, { message: "database backend unavailable" });
+    });
+  });
+  // Keep-alive sockets must not hold the process open after close().
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/sql`,
+    port,
+    backend,
+    stats,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await backend.close();
+    },
+  };
+}
