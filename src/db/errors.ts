@@ -1,0 +1,31 @@
+/**
+ * What a failed database call means for the client. Drizzle wraps the
+ * driver's NeonDbError (SQLSTATE in `code`, constraint name in `constraint`);
+ * an error with no SQLSTATE never reached Postgres (network, timeout, Neon
+ * itself) and is the database being unavailable.
+ */
+export interface DbErrorInfo {
+  /** SQLSTATE, when Postgres answered. */
+  code?: string;
+  constraint?: string;
+  unavailable: boolean;
+}
+
+// Postgres-side conditions a retry can cure: connection failures (08),
+// too many connections / out of resources (53), shutdown and cancellation (57).
+const TRANSIENT_SQLSTATE = /^(08|53|57)/;
+
+function neonError(error: unknown): { code?: unknown; constraint?: unknown } | undefined {
+  for (let e = error as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === "NeonDbError") return e as { code?: unknown; constraint?: unknown };
+  }
+  return undefined;
+}
+
+export function classifyDbError(error: unknown): DbErrorInfo | undefined {
+  const e = neonError(error);
+  if (!e) return undefined;
+  const code = typeof e.code === "string" ? e.code : undefined;
+  const constraint = typeof e.constraint === "string" ? e.constraint : undefined;
+  return { code, constraint, unavailable: code === undefined || TRANSIENT_SQLSTATE.test(code) };
+}

@@ -1,0 +1,122 @@
+/**
+ * Configuration from the Worker's bindings (`c.env`), validated by zod.
+ * Each concern is checked where it is needed, so a missing DATABASE_URL
+ * takes down only the data routes (503) and a bad JWT_SECRET only the auth
+ * routes (500), each with a log line that names the variable, never its value.
+ * Parsed values are cached per env object: one parse per isolate.
+ */
+import * as z from "zod";
+import { logError } from "./log";
+import { problem, serviceUnavailable } from "./problem";
+
+/** Every variable the Worker reads (API.md §9). Values arrive as strings (or numbers from wrangler.toml [vars]). */
+const VARIABLES = [
+  "DATABASE_URL",
+  "NEON_LOCAL_ENDPOINT",
+  "DB_TIMEOUT_MS",
+  "JWT_SECRET",
+  "JWT_ACCESS_MINUTES",
+  "JWT_REFRESH_DAYS",
+  "PASSWORD_ITERATIONS",
+  "ALLOWED_HOSTS",
+  "CORS_ORIGINS",
+] as const;
+export type Bindings = Partial<Record<(typeof VARIABLES)[number], string>>;
+
+/** Production Workers refuse PBKDF2 above this many iterations (local workerd does not). */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const databaseSchema = z.object({
+  DATABASE_URL: z.string({ error: "DATABASE_URL is not set" }).regex(/^postgres(ql)?:\/\//, "DATABASE_URL is not a postgres:// URL"),
+  NEON_LOCAL_ENDPOINT: z.url({ protocol: /^https?$/, error: "NEON_LOCAL_ENDPOINT is not an http(s) URL" }).optional(),
+  DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+const authSchema = z.object({
+  JWT_SECRET: z.string({ error: "JWT_SECRET is not set" }).min(32, "JWT_SECRET is shorter than 32 characters"),
+  JWT_ACCESS_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  JWT_REFRESH_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  PASSWORD_ITERATIONS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .max(MAX_PBKDF2_ITERATIONS, `PASSWORD_ITERATIONS is above ${MAX_PBKDF2_ITERATIONS}, which production Workers refuse`)
+    .default(MAX_PBKDF2_ITERATIONS),
+});
+
+const httpSchema = z.object({
+  ALLOWED_HOSTS: list,
+  CORS_ORIGINS: list,
+  NEON_LOCAL_ENDPOINT: z.string().optional(),
+});
+
+export type DatabaseConfig = z.output<typeof databaseSchema>;
+export type AuthConfig = z.output<typeof authSchema>;
+export interface HttpConfig {
+  /** Host patterns; `*` allows any host. */
+  allowedHosts: string[];
+  corsOrigins: string[];
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function cached<S extends z.ZodType, T = z.output<S>>(schema: S, finish: (v: z.output<S>) => T = (v) => v as T) {
+  const cache = new WeakMap<object, Parsed<T>>();
+  return (env: Bindings): Parsed<T> => {
+    let parsed = cache.get(env);
+    if (!parsed) {
+      const result = schema.safeParse(env);
+      // Only zod's message (which names the variable) is kept: never the value.
+      parsed = result.success
+        ? { ok: true, value: finish(result.data) }
+        : {
+            ok: false,
+            reason: result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; "),
+          };
+      cache.set(env, parsed);
+    }
+    return parsed;
+  };
+}
+
+export const parseDatabaseConfig = cached(databaseSchema);
+export const parseAuthConfig = cached(authSchema);
+export const parseHttpConfig = cached(
+  httpSchema,
+  (v): HttpConfig => ({
+    // Unset ALLOWED_HOSTS means "any host" only in local development (the local endpoint is set).
+    allowedHosts: v.ALLOWED_HOSTS.length > 0 ? v.ALLOWED_HOSTS : v.NEON_LOCAL_ENDPOINT ? ["*"] : [],
+    corsOrigins: v.CORS_ORIGINS,
+  }),
+);
+
+/** The database settings, or a 503 problem (and a log line saying why) when they are missing or invalid. */
+export function databaseConfig(env: Bindings, requestId?: string): DatabaseConfig {
+  const parsed = parseDatabaseConfig(env);
+  if (parsed.ok) return parsed.value;
+  logError("config.database_invalid", { reason: parsed.reason, requestId });
+  throw serviceUnavailable("The database is not configured.");
+}
+
+/** The token and password settings, or a 500 problem (and a log line saying why). */
+export function authConfig(env: Bindings, requestId?: string): AuthConfig {
+  const parsed = parseAuthConfig(env);
+  if (parsed.ok) return parsed.value;
+  logError("config.auth_invalid", { reason: parsed.reason, requestId });
+  throw problem(500, "Authentication is not configured on this server.");
+}

@@ -1,0 +1,34 @@
+/**
+ * app.onError: every error becomes problem+json. Problems thrown on purpose
+ * pass through; a database that is down or slow becomes 503 with
+ * Retry-After; anything else is a 500 that names the request id and nothing
+ * else. The log line carries the error's class and SQLSTATE, never its
+ * message (Drizzle's messages include query parameters, i.e. personal data).
+ */
+import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
+import { classifyDbError } from "../db/errors";
+import { logError } from "../lib/log";
+import { problemResponse, serviceUnavailable } from "../lib/problem";
+
+export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
+  const requestId = c.get("requestId");
+  if (err instanceof HTTPException) {
+    // Hono's own exceptions (malformed JSON, say) carry a plain-text body: re-render as a problem.
+    return err.res ? err.getResponse() : problemResponse(err.status, err.message || "The request was refused.");
+  }
+  const db = classifyDbError(err);
+  if (db?.unavailable) {
+    logError("db.unavailable", { requestId, code: db.code, path: c.req.routePath });
+    return serviceUnavailable("The database is unavailable; try again shortly.").getResponse();
+  }
+  logError("unhandled_error", {
+    requestId,
+    error: err instanceof Error ? err.name : typeof err,
+    code: db?.code,
+    constraint: db?.constraint,
+    path: c.req.routePath,
+  });
+  return problemResponse(500, `An unexpected error occurred. Quote request id ${requestId} when reporting it.`);
+};

@@ -1,0 +1,24 @@
+/**
+ * Security and caching headers of API.md §1/§10: hono's secureHeaders with
+ * a JSON-only CSP, and `Cache-Control: no-store` on every /api/ response
+ * except those that never carry personal data or tokens.
+ */
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../app-env";
+
+export const jsonSecureHeaders = () =>
+  secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+  });
+
+/** Public, data-free responses that caches may keep. */
+const CACHEABLE = /^\/api\/(health(\/ready)?|openapi\.json)\/?$/;
+
+export const noStore = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    if (!CACHEABLE.test(c.req.path)) c.res.headers.set("Cache-Control", "no-store");
+  });

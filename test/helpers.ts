@@ -1,0 +1,50 @@
+/**
+ * Shared fixtures. Requests go through the Worker's real entrypoint inside
+ * workerd; the database is the real one behind the local Neon endpoint.
+ */
+
+import { env, exports } from "cloudflare:workers";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { expect } from "vitest";
+import app from "../src/index";
+import type { Bindings } from "../src/lib/config";
+
+export const ORIGIN = "http://127.0.0.1:8787";
+
+/** A request to the deployed entrypoint (`exports.default.fetch`), as a client would make it. */
+export function call(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(new URL(path, ORIGIN), init));
+}
+
+/** The same app with some bindings changed or removed (undefined) for one request. */
+export async function callWithEnv(overrides: Partial<Record<keyof Bindings, string | undefined>>, path: string, init?: RequestInit) {
+  return await app.request(new URL(path, ORIGIN).toString(), init, { ...env, ...overrides });
+}
+
+/** A Neon-driver client straight to the test database, for checking what the API wrote. */
+export function directSql() {
+  neonConfig.fetchEndpoint = env.NEON_LOCAL_ENDPOINT;
+  return neon(env.DATABASE_URL);
+}
+
+/**
+ * Counts the database round trips `fn` makes: it runs under a connection
+ * string of its own, whose requests the local endpoint counts separately.
+ */
+export async function countRoundTrips(fn: (request: (path: string, init?: RequestInit) => Promise<Response>) => Promise<unknown>) {
+  // The driver sends postgresql:// whatever it was given; the endpoint keys on what it receives.
+  const connection = `postgresql://app:app@127.0.0.1:5432/app?rt=${crypto.randomUUID()}`;
+  await fn((path, init) => callWithEnv({ DATABASE_URL: connection }, path, init));
+  const res = await fetch(`${env.NEON_LOCAL_STATS}?connection=${encodeURIComponent(connection)}`);
+  const stats = (await res.json()) as { requests: number };
+  return stats.requests;
+}
+
+/** Asserts an RFC 9457 problem response and returns its body. */
+export async function expectProblem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+  const body = (await res.json()) as { type: string; title: string; status: number; detail: string; errors?: Record<string, string[]> };
+  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
+  return body;
+}

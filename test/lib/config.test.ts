@@ -1,0 +1,87 @@
+/**
+ * Configuration read from c.env: each failure names the variable in the log
+ * and never its value.
+ */
+import { HTTPException } from "hono/http-exception";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { authConfig, type Bindings, databaseConfig, parseHttpConfig } from "../../src/lib/config";
+
+const GOOD_SECRET = "s".repeat(32);
+
+function failure(fn: () => unknown) {
+  const logs: string[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+    logs.push(String(line));
+  });
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(HTTPException);
+    return { status: (error as HTTPException).status, log: logs.join("\n") };
+  }
+  throw new Error("expected a configuration failure");
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("authConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(authConfig({ JWT_SECRET: GOOD_SECRET })).toEqual({
+      JWT_SECRET: GOOD_SECRET,
+      JWT_ACCESS_MINUTES: 15,
+      JWT_REFRESH_DAYS: 7,
+      PASSWORD_ITERATIONS: 100_000,
+    });
+  });
+
+  it("is a 500 without JWT_SECRET", () => {
+    const { status, log } = failure(() => authConfig({}));
+    expect(status).toBe(500);
+    expect(log).toContain("JWT_SECRET is not set");
+  });
+
+  it("is a 500 for a JWT_SECRET under 32 characters, without printing it", () => {
+    const short = "short-secret-value-31-characters";
+    const { status, log } = failure(() => authConfig({ JWT_SECRET: short.slice(0, 31) }));
+    expect(status).toBe(500);
+    expect(log).toContain("JWT_SECRET is shorter than 32 characters");
+    expect(log).not.toContain(short.slice(0, 31));
+  });
+
+  it("refuses PASSWORD_ITERATIONS above 100000, which production Workers reject", () => {
+    const { status, log } = failure(() => authConfig({ JWT_SECRET: GOOD_SECRET, PASSWORD_ITERATIONS: "100001" }));
+    expect(status).toBe(500);
+    expect(log).toContain("PASSWORD_ITERATIONS");
+    expect(authConfig({ JWT_SECRET: GOOD_SECRET, PASSWORD_ITERATIONS: "100000" }).PASSWORD_ITERATIONS).toBe(100_000);
+  });
+});
+
+describe("databaseConfig", () => {
+  it("is a 503 without DATABASE_URL, or with one that is not postgres://, without printing it", () => {
+    expect(failure(() => databaseConfig({})).status).toBe(503);
+    const mysql = "mysql://root:hunter2@db.example.com/app";
+    const { status, log } = failure(() => databaseConfig({ DATABASE_URL: mysql }));
+    expect(status).toBe(503);
+    expect(log).toContain("DATABASE_URL");
+    expect(log).not.toContain("hunter2");
+  });
+
+  it("takes the local endpoint and a timeout", () => {
+    const env: Bindings = { DATABASE_URL: "postgresql://u:p@h/db", NEON_LOCAL_ENDPOINT: "http://127.0.0.1:4444/sql" };
+    expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000 });
+    expect(failure(() => databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: "file:///etc/passwd" })).status).toBe(503);
+  });
+});
+
+describe("parseHttpConfig", () => {
+  it("splits and trims the lists; an unset ALLOWED_HOSTS means * only with the local endpoint", () => {
+    expect(parseHttpConfig({ ALLOWED_HOSTS: " a.com , .b.org ,", CORS_ORIGINS: "https://x.com" })).toEqual({
+      ok: true,
+      value: { allowedHosts: ["a.com", ".b.org"], corsOrigins: ["https://x.com"] },
+    });
+    expect(parseHttpConfig({ NEON_LOCAL_ENDPOINT: "http://127.0.0.1:1/sql" })).toMatchObject({ value: { allowedHosts: ["*"] } });
+    expect(parseHttpConfig({})).toMatchObject({ value: { allowedHosts: [] } });
+  });
+});

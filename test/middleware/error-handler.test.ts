@@ -1,0 +1,82 @@
+/**
+ * app.onError on a small app with the real middleware: unexpected errors
+ * and database errors become problems that leak nothing, in the response
+ * or in the log.
+ */
+import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppEnv } from "../../src/app-env";
+import { database } from "../../src/middleware/database";
+import { errorHandler } from "../../src/middleware/error-handler";
+import { requestId } from "../../src/middleware/request-id";
+import { expectProblem } from "../helpers";
+
+const SECRET = "Jane Doe, born 1980-02-03, diagnosis: secret";
+
+const app = new Hono<AppEnv>()
+  .use(requestId())
+  .get("/boom", () => {
+    throw new Error(SECRET);
+  })
+  .get("/bad-sql", database(), async (c) => {
+    await c.var.db.execute(sql`SELEC ${SECRET}`);
+    return c.json({});
+  })
+  .get("/constraint", database(), async (c) => {
+    // A CHECK violation carrying personal data in its parameters.
+    await c.var.db.execute(sql`INSERT INTO users (email, name, password_hash) VALUES (${"UPPER@EXAMPLE.COM"}, ${SECRET}, 'x')`);
+    return c.json({});
+  });
+app.onError(errorHandler);
+
+function captureLogs() {
+  const lines: string[] = [];
+  for (const level of ["error", "warn", "log", "info"] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+  }
+  return lines;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("errorHandler", () => {
+  it("turns an unexpected error into a 500 problem naming only the request id", async () => {
+    const logs = captureLogs();
+    const res = await app.request("/boom", { headers: { "X-Request-Id": "trace-123" } }, env);
+    const body = await expectProblem(res, 500);
+    expect(body.detail).toContain("trace-123");
+    expect(JSON.stringify(body)).not.toContain("Jane");
+    expect(logs.join("\n")).toContain("trace-123");
+    expect(logs.join("\n")).not.toContain("Jane");
+  });
+
+  it("answers a failing SQL statement with 500, logging its SQLSTATE but not the query or its parameters", async () => {
+    const logs = captureLogs();
+    const body = await expectProblem(await app.request("/bad-sql", {}, env), 500);
+    expect(JSON.stringify(body)).not.toMatch(/SELEC|Jane/);
+    expect(logs.join("\n")).toContain('"code":"42601"');
+    expect(logs.join("\n")).not.toMatch(/SELEC|Jane/);
+  });
+
+  it("logs the constraint of a violated constraint, not the row", async () => {
+    const logs = captureLogs();
+    await expectProblem(await app.request("/constraint", {}, env), 500);
+    expect(logs.join("\n")).toContain('"constraint":"users_email_normalised"');
+    expect(logs.join("\n")).not.toMatch(/Jane|UPPER@/);
+  });
+
+  it("answers 503 with Retry-After when the database cannot be reached", async () => {
+    const logs = captureLogs();
+    const res = await app.request("/bad-sql", {}, { ...env, NEON_LOCAL_ENDPOINT: "http://127.0.0.1:9/sql" });
+    await expectProblem(res, 503);
+    expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(logs.join("\n")).toContain("db.unavailable");
+    expect(logs.join("\n")).not.toContain("Jane");
+  });
+});
