@@ -18,6 +18,8 @@ const VARIABLES = [
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
   "PASSWORD_ITERATIONS",
+  "LOGIN_MAX_FAILURES",
+  "LOGIN_WINDOW_MINUTES",
   "ALLOWED_HOSTS",
   "CORS_ORIGINS",
 ] as const;
@@ -57,6 +59,13 @@ const authSchema = z.object({
     .min(10_000)
     .max(MAX_PBKDF2_ITERATIONS, `PASSWORD_ITERATIONS is above ${MAX_PBKDF2_ITERATIONS}, which production Workers refuse`)
     .default(MAX_PBKDF2_ITERATIONS),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  LOGIN_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
 });
 
 const httpSchema = z.object({

@@ -33,6 +33,8 @@ describe("authConfig", () => {
       JWT_ACCESS_MINUTES: 15,
       JWT_REFRESH_DAYS: 7,
       PASSWORD_ITERATIONS: 100_000,
+      LOGIN_MAX_FAILURES: 10,
+      LOGIN_WINDOW_MINUTES: 15,
     });
   });
 

@@ -1,0 +1,57 @@
+/**
+ * Access tokens: HS256 JWTs (hono/jwt over Web Crypto) with `sub`, `iat`,
+ * `exp`, `jti` and `typ: "access"`; verified with the algorithm pinned and
+ * no database call. Refresh tokens: 256 random bits, opaque to clients,
+ * stored only as their SHA-256.
+ */
+import { sign, verify } from "hono/jwt";
+import { encodeBase64Url } from "hono/utils/encode";
+import type { AuthConfig } from "./config";
+
+const ALG = "HS256";
+/** Tolerated clock difference for `iat` between Worker instances. `exp` gets none. */
+const IAT_LEEWAY_SECONDS = 60;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface IssuedTokens {
+  access: string;
+  refresh: string;
+  token_type: "Bearer";
+  expires_in: number;
+}
+
+export async function signAccessToken(userId: string, config: AuthConfig): Promise<{ token: string; expiresIn: number }> {
+  const expiresIn = config.JWT_ACCESS_MINUTES * 60;
+  const iat = Math.floor(Date.now() / 1000);
+  const token = await sign({ sub: userId, iat, exp: iat + expiresIn, jti: crypto.randomUUID(), typ: "access" }, config.JWT_SECRET, ALG);
+  return { token, expiresIn };
+}
+
+/** The user id of a valid access token, or undefined for anything else. */
+export async function verifyAccessToken(token: string, secret: string): Promise<string | undefined> {
+  try {
+    // hono checks exp (strictly) and the signature with alg pinned; iat we check with a leeway below.
+    const claims = await verify(token, secret, { alg: ALG, iat: false });
+    const now = Math.floor(Date.now() / 1000);
+    const valid =
+      claims.typ === "access" &&
+      typeof claims.sub === "string" &&
+      UUID.test(claims.sub) &&
+      typeof claims.exp === "number" &&
+      typeof claims.iat === "number" &&
+      claims.iat <= now + IAT_LEEWAY_SECONDS &&
+      typeof claims.jti === "string";
+    return valid ? (claims.sub as string) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function newRefreshToken(): string {
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)).buffer).replace(/=+$/, "");
+}
+
+/** SHA-256, base64url: what the database keeps of a refresh token (and of an email for rate limiting). */
+export async function sha256(value: string): Promise<string> {
+  return encodeBase64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+}
