@@ -8,5 +8,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the database middleware on data routes. */
     db: Db;
+    /** Set by the auth middleware: the verified access token's subject. */
+    userId: string;
   };
 }

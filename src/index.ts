@@ -13,6 +13,7 @@ import { errorHandler } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { jsonSecureHeaders, noStore } from "./middleware/response-headers";
 import { routeGuard } from "./middleware/route-guard";
+import { authRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 
 const app = new Hono<AppEnv>({ strict: false });
@@ -26,7 +27,7 @@ app
   .use(routeGuard(app))
   .use(limitBody());
 
-const routes = app.route("/api/health", healthRoutes);
+const routes = app.route("/api/health", healthRoutes).route("/api/auth", authRoutes);
 
 // The route guard answers unknown paths first; this covers anything that slips past it.
 app.notFound(() => problemResponse(404, "There is no resource at this path."));

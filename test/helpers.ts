@@ -31,10 +31,13 @@ export function directSql() {
  * Counts the database round trips `fn` makes: it runs under a connection
  * string of its own, whose requests the local endpoint counts separately.
  */
-export async function countRoundTrips(fn: (request: (path: string, init?: RequestInit) => Promise<Response>) => Promise<unknown>) {
+export async function countRoundTrips(
+  fn: (request: (path: string, init?: RequestInit) => Promise<Response>) => Promise<unknown>,
+  overrides: Partial<Record<keyof Bindings, string>> = {},
+) {
   // The driver sends postgresql:// whatever it was given; the endpoint keys on what it receives.
   const connection = `postgresql://app:app@127.0.0.1:5432/app?rt=${crypto.randomUUID()}`;
-  await fn((path, init) => callWithEnv({ DATABASE_URL: connection }, path, init));
+  await fn((path, init) => callWithEnv({ ...overrides, DATABASE_URL: connection }, path, init));
   const res = await fetch(`${env.NEON_LOCAL_STATS}?connection=${encodeURIComponent(connection)}`);
   const stats = (await res.json()) as { requests: number };
   return stats.requests;
@@ -47,4 +50,64 @@ export async function expectProblem(res: Response, status: number) {
   const body = (await res.json()) as { type: string; title: string; status: number; detail: string; errors?: Record<string, string[]> };
   expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
   return body;
+}
+
+/** A JSON request init. */
+export function jsonRequest(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method,
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  };
+}
+
+export const uniqueEmail = (prefix = "user") => `${prefix}-${crypto.randomUUID()}@example.com`;
+export const PASSWORD = "a perfectly fine passphrase";
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface TestUser {
+  id: string;
+  name: string;
+  email: string;
+  password: string;
+  tokens: TokenPair;
+  /** Headers that authenticate as this user. */
+  auth: { Authorization: string };
+}
+
+/** Registers and logs in a fresh user through the API. */
+export async function newUser(name = "Test User"): Promise<TestUser> {
+  const email = uniqueEmail();
+  const registered = await call("/api/auth/register/", jsonRequest("POST", { name, email, password: PASSWORD }));
+  expect(registered.status).toBe(201);
+  const { id } = (await registered.json()) as { id: string };
+  const tokens = await login(email, PASSWORD);
+  return { id, name, email, password: PASSWORD, tokens, auth: { Authorization: `Bearer ${tokens.access}` } };
+}
+
+export async function login(email: string, password: string): Promise<TokenPair> {
+  const res = await call("/api/auth/login/", jsonRequest("POST", { email, password }));
+  expect(res.status).toBe(200);
+  return (await res.json()) as TokenPair;
+}
+
+/** Collects everything written to the console while `fn` runs. */
+export async function captureLogs(fn: () => Promise<unknown>): Promise<string> {
+  const lines: string[] = [];
+  const originals = { error: console.error, warn: console.warn, log: console.log, info: console.info };
+  for (const level of Object.keys(originals) as (keyof typeof originals)[]) {
+    console[level] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+  }
+  try {
+    await fn();
+  } finally {
+    Object.assign(console, originals);
+  }
+  return lines.join("\n");
 }

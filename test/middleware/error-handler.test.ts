@@ -6,12 +6,12 @@
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../src/app-env";
 import { database } from "../../src/middleware/database";
 import { errorHandler } from "../../src/middleware/error-handler";
 import { requestId } from "../../src/middleware/request-id";
-import { expectProblem } from "../helpers";
+import { captureLogs, expectProblem } from "../helpers";
 
 const SECRET = "Jane Doe, born 1980-02-03, diagnosis: secret";
 
@@ -31,52 +31,42 @@ const app = new Hono<AppEnv>()
   });
 app.onError(errorHandler);
 
-function captureLogs() {
-  const lines: string[] = [];
-  for (const level of ["error", "warn", "log", "info"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-  return lines;
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
 describe("errorHandler", () => {
   it("turns an unexpected error into a 500 problem naming only the request id", async () => {
-    const logs = captureLogs();
-    const res = await app.request("/boom", { headers: { "X-Request-Id": "trace-123" } }, env);
-    const body = await expectProblem(res, 500);
-    expect(body.detail).toContain("trace-123");
+    let body: Awaited<ReturnType<typeof expectProblem>> | undefined;
+    const logs = await captureLogs(async () => {
+      body = await expectProblem(await app.request("/boom", { headers: { "X-Request-Id": "trace-123" } }, env), 500);
+    });
+    expect(body?.detail).toContain("trace-123");
     expect(JSON.stringify(body)).not.toContain("Jane");
-    expect(logs.join("\n")).toContain("trace-123");
-    expect(logs.join("\n")).not.toContain("Jane");
+    expect(logs).toContain("trace-123");
+    expect(logs).not.toContain("Jane");
   });
 
   it("answers a failing SQL statement with 500, logging its SQLSTATE but not the query or its parameters", async () => {
-    const logs = captureLogs();
-    const body = await expectProblem(await app.request("/bad-sql", {}, env), 500);
+    let body: unknown;
+    const logs = await captureLogs(async () => {
+      body = await expectProblem(await app.request("/bad-sql", {}, env), 500);
+    });
     expect(JSON.stringify(body)).not.toMatch(/SELEC|Jane/);
-    expect(logs.join("\n")).toContain('"code":"42601"');
-    expect(logs.join("\n")).not.toMatch(/SELEC|Jane/);
+    expect(logs).toContain('"code":"42601"');
+    expect(logs).not.toMatch(/SELEC|Jane/);
   });
 
   it("logs the constraint of a violated constraint, not the row", async () => {
-    const logs = captureLogs();
-    await expectProblem(await app.request("/constraint", {}, env), 500);
-    expect(logs.join("\n")).toContain('"constraint":"users_email_normalised"');
-    expect(logs.join("\n")).not.toMatch(/Jane|UPPER@/);
+    const logs = await captureLogs(async () => expectProblem(await app.request("/constraint", {}, env), 500));
+    expect(logs).toContain('"constraint":"users_email_normalised"');
+    expect(logs).not.toMatch(/Jane|UPPER@/);
   });
 
   it("answers 503 with Retry-After when the database cannot be reached", async () => {
-    const logs = captureLogs();
-    const res = await app.request("/bad-sql", {}, { ...env, NEON_LOCAL_ENDPOINT: "http://127.0.0.1:9/sql" });
-    await expectProblem(res, 503);
-    expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
-    expect(logs.join("\n")).toContain("db.unavailable");
-    expect(logs.join("\n")).not.toContain("Jane");
+    let res: Response | undefined;
+    const logs = await captureLogs(async () => {
+      res = await app.request("/bad-sql", {}, { ...env, NEON_LOCAL_ENDPOINT: "http://127.0.0.1:9/sql" });
+      await expectProblem(res, 503);
+    });
+    expect(res?.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(logs).toContain("db.unavailable");
+    expect(logs).not.toContain("Jane");
   });
 });

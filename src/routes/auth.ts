@@ -1,0 +1,121 @@
+/**
+ * Accounts and tokens (API.md §2). Round trips: register 1, login 2 (1 when
+ * rate-limited), refresh 1, logout 1, me 1; verifying an access token 0.
+ */
+import { Hono } from "hono";
+import * as z from "zod";
+import type { AppEnv } from "../app-env";
+import { classifyDbError } from "../db/errors";
+import {
+  findUser,
+  insertUser,
+  loginState,
+  type PublicUser,
+  recordLoginFailure,
+  revokeFamily,
+  rotateRefreshToken,
+  startSession,
+} from "../db/queries/auth";
+import { type AuthConfig, authConfig } from "../lib/config";
+import { requiredEmail, requiredText, verbatimText } from "../lib/fields";
+import { hashPassword, verifyPassword } from "../lib/password";
+import { passwordProblems } from "../lib/password-rules";
+import { problem } from "../lib/problem";
+import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../lib/tokens";
+import { jsonBody } from "../lib/validation";
+import { requireUser, unauthorized } from "../middleware/auth";
+import { database } from "../middleware/database";
+
+const registerBody = z
+  .strictObject({
+    name: requiredText(150),
+    email: requiredEmail(),
+    password: verbatimText(8, 128),
+  })
+  .superRefine(({ password, email }, ctx) => {
+    for (const message of passwordProblems(password, email)) ctx.addIssue({ code: "custom", path: ["password"], message });
+  });
+
+const loginBody = z.strictObject({
+  email: requiredEmail(),
+  // Any length a client might send; a wrong one simply does not match.
+  password: verbatimText(1, 1024),
+});
+
+const refreshBody = z.strictObject({ refresh: requiredText(512) });
+
+const INVALID_LOGIN = "Invalid email or password";
+const invalidRefresh = () => problem(401, "The refresh token is invalid, expired or already used.");
+
+const userResponse = (u: PublicUser) => ({ id: u.id, name: u.name, email: u.email, created_at: u.createdAt.toISOString() });
+
+async function issueTokens(userId: string, config: AuthConfig, refresh: string): Promise<IssuedTokens> {
+  const access = await signAccessToken(userId, config);
+  return { access: access.token, refresh, token_type: "Bearer", expires_in: access.expiresIn };
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  // Every auth route needs the token settings: without them, 500 before anything else.
+  .use(async (c, next) => {
+    authConfig(c.env, c.var.requestId);
+    await next();
+  })
+  .use(database())
+  .post("/register", jsonBody(registerBody), async (c) => {
+    const config = authConfig(c.env, c.var.requestId);
+    const { name, email, password } = c.req.valid("json");
+    const passwordHash = await hashPassword(password, config.PASSWORD_ITERATIONS);
+    const user = await insertUser(c.var.db, { name, email, passwordHash }).catch((error: unknown) => {
+      if (classifyDbError(error)?.constraint === "users_email_key") throw problem(409, "An account with this email already exists.");
+      throw error;
+    });
+    return c.json(userResponse(user), 201);
+  })
+  .post("/login", jsonBody(loginBody), async (c) => {
+    const config = authConfig(c.env, c.var.requestId);
+    const { email, password } = c.req.valid("json");
+    const emailHash = await sha256(email);
+    const state = await loginState(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
+    if (state.failures >= config.LOGIN_MAX_FAILURES) {
+      throw problem(429, "Too many failed logins for this email; try again later.", {
+        headers: { "Retry-After": String(Math.max(1, state.windowSecondsLeft ?? 1)) },
+      });
+    }
+    // Same PBKDF2 work whether or not the account exists (a dummy hash stands in).
+    const check = await verifyPassword(password, state.passwordHash ?? undefined, config.PASSWORD_ITERATIONS);
+    if (!check.valid || !state.userId) {
+      await recordLoginFailure(c.var.db, emailHash, config.LOGIN_WINDOW_MINUTES);
+      throw problem(401, INVALID_LOGIN);
+    }
+    const refresh = newRefreshToken();
+    await startSession(c.var.db, {
+      userId: state.userId,
+      emailHash,
+      refreshHash: await sha256(refresh),
+      refreshDays: config.JWT_REFRESH_DAYS,
+      upgradedHash: check.needsUpgrade ? await hashPassword(password, config.PASSWORD_ITERATIONS) : null,
+    });
+    return c.json(await issueTokens(state.userId, config, refresh));
+  })
+  .post("/refresh", jsonBody(refreshBody), async (c) => {
+    const config = authConfig(c.env, c.var.requestId);
+    const refresh = newRefreshToken();
+    const userId = await rotateRefreshToken(c.var.db, {
+      oldHash: await sha256(c.req.valid("json").refresh),
+      newHash: await sha256(refresh),
+      refreshDays: config.JWT_REFRESH_DAYS,
+    });
+    if (!userId) throw invalidRefresh();
+    return c.json(await issueTokens(userId, config, refresh));
+  })
+  .post("/logout", jsonBody(refreshBody), async (c) => {
+    const live = await revokeFamily(c.var.db, await sha256(c.req.valid("json").refresh));
+    if (!live) throw invalidRefresh();
+    return c.body(null, 204);
+  })
+  .get("/me", requireUser(), async (c) => {
+    const user = await findUser(c.var.db, c.var.userId);
+    // A signed token for a user that no longer exists is as good as no token.
+    if (!user) throw unauthorized();
+    return c.json(userResponse(user));
+  });
