@@ -1,28 +1,40 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// The suite runs inside workerd (the Workers runtime) against the local Neon
-// endpoint that test/global-setup.ts starts. Bindings here override .dev.vars.
+// Two projects: the Worker and its tests inside workerd, and the Node-side
+// scripts (*.node.test.ts) in Node. Each gets its own local Neon endpoint on
+// a fresh database from test/global-setup.ts; Worker bindings override .dev.vars.
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
-          NEON_LOCAL_STATS: inject("neonLocalStats"),
-          DATABASE_BACKEND: inject("databaseBackend"),
-          DATABASE_URL: "postgres://app:app@127.0.0.1:5432/app",
-          JWT_SECRET: "test-only-secret-0123456789abcdef0123456789",
-          ALLOWED_HOSTS: "*",
-          CORS_ORIGINS: "https://app.example.com",
-          DB_TIMEOUT_MS: "3000",
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
+                NEON_LOCAL_STATS: inject("neonLocalStats"),
+                DATABASE_BACKEND: inject("databaseBackend"),
+                DATABASE_URL: "postgres://app:app@127.0.0.1:5432/app",
+                JWT_SECRET: "test-only-secret-0123456789abcdef0123456789",
+                ALLOWED_HOSTS: "*",
+                CORS_ORIGINS: "https://app.example.com",
+                DB_TIMEOUT_MS: "3000",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/**/*.node.test.ts"],
         },
       },
-    })),
-  ],
-  test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
+      {
+        test: { name: "node", environment: "node", globalSetup: ["./test/global-setup.ts"], include: ["test/**/*.node.test.ts"] },
+      },
+    ],
   },
 });
