@@ -4,7 +4,22 @@
  * for conflicts and ownership, so a race can never slip past a prior read.
  */
 import { sql } from "drizzle-orm";
-import { boolean, check, date, foreignKey, index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const GENDERS = ["male", "female", "other", "unknown"] as const;
 export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as const;
@@ -94,8 +109,11 @@ export const patients = pgTable(
   (t) => [
     // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
     unique("patients_id_owner_key").on(t.id, t.ownerId),
-    // The patient list: owner filter + default order (created_at, id).
+    // The patient list: owner filter + each ordering (default created_at), ties broken by id.
     index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("patients_owner_name_idx").on(t.ownerId, t.name, t.id),
+    index("patients_owner_date_of_birth_idx").on(t.ownerId, t.dateOfBirth, t.id),
+    index("patients_owner_updated_idx").on(t.ownerId, t.updatedAt, t.id),
     check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
     check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
     check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
@@ -157,6 +175,24 @@ export const mappings = pgTable(
     index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
     index("mappings_doctor_idx").on(t.doctorId),
+  ],
+);
+
+/**
+ * Row counts per owner, kept by statement-level triggers (drizzle/0002):
+ * an unfiltered list's `count` is one index lookup instead of a scan of
+ * every row the owner has. Doctors are counted under the nil UUID.
+ */
+export const rowCounts = pgTable(
+  "row_counts",
+  {
+    tableName: text("table_name").notNull(),
+    ownerId: uuid("owner_id").notNull(),
+    total: bigint("total", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "row_counts_pkey", columns: [t.tableName, t.ownerId] }),
+    check("row_counts_total_non_negative", sql`${t.total} >= 0`),
   ],
 );
 
