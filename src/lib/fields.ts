@@ -40,3 +40,62 @@ export const requiredEmail = () =>
     .toLowerCase()
     .refine((s) => s.length > 0, { message: REQUIRED, abort: true })
     .pipe(z.email("Must be a valid email address.").max(254, "Must be at most 254 characters."));
+
+/** Turns undefined/empty-after-trim into null; absent stays undefined (PATCH leaves it alone). */
+const orNull = <T extends z.ZodType<string | null, string>>(schema: T) =>
+  z
+    .union([z.null(), schema])
+    .optional()
+    .transform((v) => (v === "" ? null : v));
+
+/** An optional string of at most `max` characters; empty or null → null. */
+export const optionalText = (max: number) =>
+  orNull(
+    z
+      .string({ error: "Must be a string or null." })
+      .refine((s) => !s.includes("\u0000"), { message: "Must not contain the NUL character (U+0000).", abort: true })
+      .trim()
+      .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`),
+  );
+
+/** An optional email, trimmed and lower-cased; empty or null → null. */
+export const optionalEmail = () =>
+  orNull(
+    z
+      .string({ error: "Must be a string or null." })
+      .trim()
+      .toLowerCase()
+      .pipe(z.union([z.literal(""), z.email("Must be a valid email address.").max(254, "Must be at most 254 characters.")])),
+  );
+
+/** An optional phone number: 7–32 of digits, spaces, `+`, `-`, `(`, `)`; empty or null → null. */
+export const optionalPhone = () =>
+  orNull(
+    z
+      .string({ error: "Must be a string or null." })
+      .trim()
+      .refine((s) => s === "" || /^[0-9 +()-]{7,32}$/.test(s), "Must be 7–32 characters of digits, spaces, +, -, ( and )."),
+  );
+
+/** A required value from a fixed list. */
+export const requiredChoice = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : "Must be a string.") })
+    .trim()
+    .pipe(z.enum(values, { error: `Must be one of: ${values.join(", ")}.` }));
+
+const isCalendarDate = (s: string) => {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+};
+
+/** A calendar date `YYYY-MM-DD` that exists, within [from, today in UTC]. */
+export const requiredPastDate = (from: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : "Must be a date (YYYY-MM-DD).") })
+    .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && isCalendarDate(s), {
+      message: "Must be a date (YYYY-MM-DD).",
+      abort: true,
+    })
+    .refine((s) => s >= from, `Must not be before ${from}.`)
+    .refine((s) => s <= new Date().toISOString().slice(0, 10), "Must not be in the future.");

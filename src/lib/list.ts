@@ -1,0 +1,69 @@
+/**
+ * The list rules of API.md §1/§10: `limit` 1..100 (default 20), `offset`
+ * ≥ 0, one `ordering` field from an allow-list (`-` for descending),
+ * `search` matched literally and case-insensitively, and the envelope
+ * `{count, next, previous, results}` with absolute links that keep the
+ * other query parameters.
+ */
+import type { Context } from "hono";
+import * as z from "zod";
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be an integer.`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}.`).max(max, `${name} must be at most ${max}.`))
+    .default(fallback);
+
+export const pageParams = {
+  limit: integer("limit", 1, 100, 20),
+  offset: integer("offset", 0, 1_000_000_000, 0),
+};
+
+/** `ordering=field` or `-field`, from `fields` only. */
+export function orderingParam<const F extends readonly [string, ...string[]]>(fields: F) {
+  const allowed = [...fields, ...fields.map((f) => `-${f}`)];
+  return z
+    .string()
+    .refine((v) => allowed.includes(v), `ordering must be one of: ${allowed.join(", ")}.`)
+    .transform((v) => ({ field: v.replace(/^-/, "") as F[number], descending: v.startsWith("-") }))
+    .optional();
+}
+
+/** A free-text query parameter: no U+0000, at most `max` characters, trimmed; empty means absent. */
+export const textParam = (name: string, max: number) =>
+  z
+    .string()
+    .max(max, `${name} must be at most ${max} characters.`)
+    .refine((s) => !s.includes("\u0000"), `${name} must not contain U+0000.`)
+    .transform((s) => s.trim() || undefined)
+    .optional();
+
+/** Free-text search, matched literally and case-insensitively. */
+export const searchParam = textParam("search", 200);
+
+/** A LIKE pattern that matches `text` literally anywhere (with ESCAPE '\'). */
+export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export function envelope<T>(c: Context, page: { limit: number; offset: number }, count: number, results: T[]): Page<T> {
+  const link = (offset: number) => {
+    const url = new URL(c.req.url);
+    url.searchParams.set("limit", String(page.limit));
+    url.searchParams.set("offset", String(offset));
+    return url.toString();
+  };
+  return {
+    count,
+    next: page.offset + page.limit < count ? link(page.offset + page.limit) : null,
+    previous: page.offset > 0 ? link(Math.max(0, page.offset - page.limit)) : null,
+    results,
+  };
+}

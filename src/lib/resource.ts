@@ -1,0 +1,67 @@
+/**
+ * Response helpers shared by the resource routers: a versioned body becomes
+ * JSON with its ETag, a GET whose tag the client already has becomes 304,
+ * a create becomes 201 with Location, a write outcome becomes its status.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { WriteOutcome } from "../db/fragments";
+import { etagOf, ifNoneMatchHits } from "./etag";
+import { problem } from "./problem";
+
+type Versioned = { id: string; version: number };
+
+/** The body without its version, and the ETag made from it. */
+function split<T extends Versioned>(body: T) {
+  const { version, ...rest } = body;
+  return { etag: etagOf(version), rest };
+}
+
+export function ok<T extends Versioned>(c: Context, body: T, status: 200 | 201 = 200) {
+  const { etag, rest } = split(body);
+  c.header("ETag", etag);
+  return c.json(rest, status);
+}
+
+export function created<T extends Versioned>(c: Context, collectionPath: string, body: T) {
+  c.header("Location", new URL(`${collectionPath}/${body.id}/`, c.req.url).toString());
+  return ok(c, body, 201);
+}
+
+/** 200 with the resource, or 304 when If-None-Match already names it. */
+export function conditionalGet<T extends Versioned>(c: Context, body: T) {
+  const { etag } = split(body);
+  if (ifNoneMatchHits(c.req.header("If-None-Match"), etag)) {
+    c.header("ETag", etag);
+    return c.body(null, 304);
+  }
+  return ok(c, body);
+}
+
+export interface OutcomeMessages {
+  notFound: string;
+  forbidden?: string;
+  conflict?: string;
+}
+
+/** The value of a write, or the problem it came to (404, 403, 409, 412). */
+export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): T {
+  switch (outcome.status) {
+    case "ok":
+      return outcome.value;
+    case "not_found":
+      throw problem(404, messages.notFound);
+    case "forbidden":
+      throw problem(403, messages.forbidden ?? "You may not change this resource.");
+    case "conflict":
+      throw problem(409, messages.conflict ?? "The request conflicts with the resource's current state.");
+    case "precondition_failed":
+      throw problem(412, "The resource has changed since the ETag given in If-Match.");
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any route's context
+export const actorOf = (c: Context<AppEnv, any, any>) => ({
+  userId: c.var.userId,
+  requestId: c.var.requestId,
+});
