@@ -13,8 +13,12 @@ import { errorHandler } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { jsonSecureHeaders, noStore } from "./middleware/response-headers";
 import { routeGuard } from "./middleware/route-guard";
+import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { doctorRoutes } from "./routes/doctors";
 import { healthRoutes } from "./routes/health";
+import { mappingRoutes } from "./routes/mappings";
+import { patientRoutes } from "./routes/patients";
 
 const app = new Hono<AppEnv>({ strict: false });
 
@@ -27,7 +31,13 @@ app
   .use(routeGuard(app))
   .use(limitBody());
 
-const routes = app.route("/api/health", healthRoutes).route("/api/auth", authRoutes);
+const routes = app
+  .route("/api/health", healthRoutes)
+  .route("/api/auth", authRoutes)
+  .route("/api/patients", patientRoutes)
+  .route("/api/doctors", doctorRoutes)
+  .route("/api/mappings", mappingRoutes)
+  .route("/api/audit", auditRoutes);
 
 // The route guard answers unknown paths first; this covers anything that slips past it.
 app.notFound(() => problemResponse(404, "There is no resource at this path."));

@@ -1,0 +1,82 @@
+/**
+ * Patient–doctor mappings (API.md §5): private to the owner of the patient.
+ * Mappings are never edited: PUT and PATCH answer 405 (no route, so the
+ * route guard says so with `Allow`).
+ */
+import { Hono } from "hono";
+import * as z from "zod";
+import type { AppEnv } from "../app-env";
+import { classifyDbError } from "../db/errors";
+import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "../db/queries/mappings";
+import { ifMatchVersions } from "../lib/etag";
+import { envelope, orderingParam, pageParams } from "../lib/list";
+import { problem } from "../lib/problem";
+import { actorOf, conditionalGet, created, unwrap } from "../lib/resource";
+import { idParam, jsonBody, queryParams, uuidString } from "../lib/validation";
+import { requireUser } from "../middleware/auth";
+import { database } from "../middleware/database";
+
+const uuidField = (name: string) => z.string({ error: `${name} is required and must be a UUID.` }).pipe(uuidString);
+const mappingBody = z.strictObject({ patient_id: uuidField("patient_id"), doctor_id: uuidField("doctor_id") });
+const listQuery = z.object({
+  ...pageParams,
+  patient_id: uuidString.optional(),
+  doctor_id: uuidString.optional(),
+  ordering: orderingParam(["created_at"]),
+});
+const pageQuery = z.object(pageParams);
+
+const NOT_FOUND = "No mapping with this id.";
+// The same words whether the patient does not exist or is someone else's.
+const NOT_YOUR_PATIENT = "Must be the id of one of your patients.";
+const NO_SUCH_DOCTOR = "Must be the id of a doctor.";
+
+function invalidReferences(patient: boolean, doctor: boolean): never {
+  const errors: Record<string, string[]> = {};
+  if (!patient) errors.patient_id = [NOT_YOUR_PATIENT];
+  if (!doctor) errors.doctor_id = [NO_SUCH_DOCTOR];
+  throw problem(400, "The request body is invalid.", { errors });
+}
+
+export const mappingRoutes = new Hono<AppEnv>()
+  .use(requireUser(), database())
+  .get("/", queryParams(listQuery), async (c) => {
+    const q = c.req.valid("query");
+    const page = await listMappings(c.var.db, actorOf(c), {
+      ...q,
+      patientId: q.patient_id,
+      doctorId: q.doctor_id,
+      descending: q.ordering?.descending ?? false,
+    });
+    return c.json(envelope(c, q, page.count, page.results));
+  })
+  .post("/", jsonBody(mappingBody), async (c) => {
+    const { patient_id, doctor_id } = c.req.valid("json");
+    const outcome = await createMapping(c.var.db, actorOf(c), patient_id, doctor_id).catch((error: unknown) => {
+      // The patient or doctor was deleted between the statement's checks and its insert.
+      const constraint = classifyDbError(error)?.constraint;
+      if (constraint === "mappings_patient_fk") invalidReferences(false, true);
+      if (constraint === "mappings_doctor_fk") invalidReferences(true, false);
+      throw error;
+    });
+    if (outcome.status === "invalid") invalidReferences(outcome.patient, outcome.doctor);
+    if (outcome.status === "conflict") throw problem(409, "This doctor is already assigned to this patient.");
+    return created(c, "/api/mappings", outcome.value);
+  })
+  .get("/patient/:id", queryParams(pageQuery), idParam("No patient with this id."), async (c) => {
+    const q = c.req.valid("query");
+    const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
+    if (!page) throw problem(404, "No patient with this id.");
+    return c.json(envelope(c, q, page.count, page.results));
+  })
+  .get("/:id", idParam(NOT_FOUND), async (c) => {
+    const mapping = await readMapping(c.var.db, actorOf(c), c.req.valid("param").id);
+    if (!mapping) throw problem(404, NOT_FOUND);
+    return conditionalGet(c, mapping);
+  })
+  .delete("/:id", idParam(NOT_FOUND), async (c) => {
+    unwrap(await deleteMapping(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
+      notFound: NOT_FOUND,
+    });
+    return c.body(null, 204);
+  });
