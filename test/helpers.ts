@@ -111,3 +111,57 @@ export async function captureLogs(fn: () => Promise<unknown>): Promise<string> {
   }
   return lines.join("\n");
 }
+
+/** Makes `user` an administrator, as `npm run admin:create` would. */
+export async function makeAdmin(user: { id: string }) {
+  await directSql()`UPDATE users SET is_admin = true WHERE id = ${user.id}`;
+}
+
+export const VALID_PATIENT = { name: "Pat Example", date_of_birth: "1980-02-03", gender: "female" } as const;
+export const VALID_DOCTOR = { name: "Dr Example", specialization: "Cardiology" } as const;
+
+type Json = Record<string, unknown> & { id: string };
+
+/** Creates a resource through the API as `user`; returns its body and ETag. */
+async function createAs(path: string, user: TestUser, body: object): Promise<{ body: Json; etag: string }> {
+  const res = await call(path, jsonRequest("POST", body, user.auth));
+  expect(res.status, await res.clone().text()).toBe(201);
+  return { body: (await res.json()) as Json, etag: res.headers.get("ETag") ?? "" };
+}
+
+export const createPatient = (user: TestUser, overrides: object = {}) =>
+  createAs("/api/patients/", user, { ...VALID_PATIENT, ...overrides });
+export const createDoctor = (user: TestUser, overrides: object = {}) => createAs("/api/doctors/", user, { ...VALID_DOCTOR, ...overrides });
+export const createMapping = (user: TestUser, patientId: string, doctorId: string) =>
+  createAs("/api/mappings/", user, { patient_id: patientId, doctor_id: doctorId });
+
+/** A fresh X-Request-Id, to find the audit rows one request wrote. */
+export const newRequestId = () => `test-${crypto.randomUUID()}`;
+
+export interface AuditRow {
+  actor_id: string;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  request_id: string;
+  outcome: string;
+}
+
+/** The audit rows written under `requestId`, read straight from the database. */
+export async function auditRows(requestId: string): Promise<AuditRow[]> {
+  return (await directSql()`
+    SELECT actor_id, action, resource_type, resource_id, request_id, outcome
+    FROM audit_events WHERE request_id = ${requestId}`) as AuditRow[];
+}
+
+/** The list envelope of API.md §1. */
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const STRONG_ETAG = /^"[^"]+"$/;
