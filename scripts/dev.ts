@@ -5,11 +5,10 @@
  * sure .dev.vars holds a JWT_SECRET, then runs `wrangler dev` pointed at the
  * endpoint. Ctrl-C stops both.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { spawnWranglerDev } from "./lib/wrangler-dev.ts";
 import { openBackend } from "./neon-local/backends.ts";
 import { startNeonLocalServer } from "./neon-local/server.ts";
 
@@ -41,24 +40,12 @@ const endpoint = await startNeonLocalServer(backend, { port: endpointPort }).cat
 });
 console.log(`dev: ${backend.description}, migrations applied, local Neon endpoint on ${endpoint.url}`);
 
-const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 // The connection string only names the database for the driver; the endpoint decides where it really is.
-const wrangler: ChildProcess = spawn(
-  process.execPath,
-  [
-    wranglerBin,
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(apiPort),
-    "--var",
-    `NEON_LOCAL_ENDPOINT:${endpoint.url}`,
-    "--var",
-    `DATABASE_URL:postgres://local:local@127.0.0.1:${endpoint.port}/main`,
-  ],
-  { cwd: root, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-);
+const wrangler = spawnWranglerDev({
+  port: apiPort,
+  stdio: "inherit",
+  vars: { NEON_LOCAL_ENDPOINT: endpoint.url, DATABASE_URL: `postgres://local:local@127.0.0.1:${endpoint.port}/main` },
+});
 
 let stopping = false;
 async function stop(code: number) {

@@ -15,6 +15,7 @@ import { jsonSecureHeaders, noStore } from "./middleware/response-headers";
 import { routeGuard } from "./middleware/route-guard";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { docsRoutes, openApiRoutes } from "./routes/docs";
 import { doctorRoutes } from "./routes/doctors";
 import { healthRoutes } from "./routes/health";
 import { mappingRoutes } from "./routes/mappings";
@@ -38,6 +39,8 @@ const routes = app
   .route("/api/doctors", doctorRoutes)
   .route("/api/mappings", mappingRoutes)
   .route("/api/audit", auditRoutes);
+
+app.route("/api/openapi.json", openApiRoutes).route("/api/docs", docsRoutes);
 
 // The route guard answers unknown paths first; this covers anything that slips past it.
 app.notFound(() => problemResponse(404, "There is no resource at this path."));

@@ -23,7 +23,8 @@ function text(min: number, max: number, options: { verbatim?: boolean } = {}) {
   return trimmed
     .refine((s) => s.length > 0, { message: REQUIRED, abort: true })
     .refine((s) => codePoints(s) >= min, `Must be at least ${min} characters.`)
-    .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`);
+    .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`)
+    .meta({ minLength: min, maxLength: max });
 }
 
 /** A required string of `min`..`max` characters after trimming. */
@@ -39,7 +40,8 @@ export const requiredEmail = () =>
     .trim()
     .toLowerCase()
     .refine((s) => s.length > 0, { message: REQUIRED, abort: true })
-    .pipe(z.email("Must be a valid email address.").max(254, "Must be at most 254 characters."));
+    .pipe(z.email("Must be a valid email address.").max(254, "Must be at most 254 characters."))
+    .meta({ format: "email", maxLength: 254 });
 
 /** Turns undefined/empty-after-trim into null; absent stays undefined (PATCH leaves it alone). */
 const orNull = <T extends z.ZodType<string | null, string>>(schema: T) =>
@@ -55,7 +57,8 @@ export const optionalText = (max: number) =>
       .string({ error: "Must be a string or null." })
       .refine((s) => !s.includes("\u0000"), { message: "Must not contain the NUL character (U+0000).", abort: true })
       .trim()
-      .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`),
+      .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`)
+      .meta({ maxLength: max }),
   );
 
 /** An optional email, trimmed and lower-cased; empty or null → null. */
@@ -65,7 +68,8 @@ export const optionalEmail = () =>
       .string({ error: "Must be a string or null." })
       .trim()
       .toLowerCase()
-      .pipe(z.union([z.literal(""), z.email("Must be a valid email address.").max(254, "Must be at most 254 characters.")])),
+      .pipe(z.union([z.literal(""), z.email("Must be a valid email address.").max(254, "Must be at most 254 characters.")]))
+      .meta({ format: "email", maxLength: 254 }),
   );
 
 /** An optional phone number: 7–32 of digits, spaces, `+`, `-`, `(`, `)`; empty or null → null. */
@@ -74,7 +78,8 @@ export const optionalPhone = () =>
     z
       .string({ error: "Must be a string or null." })
       .trim()
-      .refine((s) => s === "" || /^[0-9 +()-]{7,32}$/.test(s), "Must be 7–32 characters of digits, spaces, +, -, ( and )."),
+      .refine((s) => s === "" || /^[0-9 +()-]{7,32}$/.test(s), "Must be 7–32 characters of digits, spaces, +, -, ( and ).")
+      .meta({ pattern: "^\\s*[0-9 +()-]{7,32}\\s*$", examples: ["+44 20 7946 0000"] }),
   );
 
 /** A required value from a fixed list. */
@@ -82,7 +87,8 @@ export const requiredChoice = <const T extends readonly [string, ...string[]]>(v
   z
     .string({ error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : "Must be a string.") })
     .trim()
-    .pipe(z.enum(values, { error: `Must be one of: ${values.join(", ")}.` }));
+    .pipe(z.enum(values, { error: `Must be one of: ${values.join(", ")}.` }))
+    .meta({ enum: [...values] });
 
 const isCalendarDate = (s: string) => {
   const d = new Date(`${s}T00:00:00Z`);
@@ -98,4 +104,5 @@ export const requiredPastDate = (from: string) =>
       abort: true,
     })
     .refine((s) => s >= from, `Must not be before ${from}.`)
-    .refine((s) => s <= new Date().toISOString().slice(0, 10), "Must not be in the future.");
+    .refine((s) => s <= new Date().toISOString().slice(0, 10), "Must not be in the future.")
+    .meta({ format: "date", description: `From ${from} to today (UTC).` });

@@ -12,6 +12,8 @@ export const jsonSecureHeaders = () =>
     contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     xFrameOptions: "DENY",
     referrerPolicy: "no-referrer",
+    // A handler that sets its own header (the docs page's CSP) keeps it.
+    overwrite: false,
   });
 
 /** Public, data-free responses that caches may keep. */

@@ -8,6 +8,7 @@ import type { AppEnv } from "../app-env";
 import { listAudit } from "../db/queries/audit";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES } from "../db/schema";
 import { envelope, pageParams } from "../lib/list";
+import { pageOf, type RouteDoc } from "../lib/openapi";
 import { problem } from "../lib/problem";
 import { queryParams, uuidString } from "../lib/validation";
 import { requireUser } from "../middleware/auth";
@@ -35,6 +36,29 @@ const auditQuery = z.object({
   // The trail is always newest first.
   ordering: z.undefined({ error: "ordering is not supported: the audit trail is always newest first." }).optional(),
 });
+
+export const auditEventSchema = z.object({
+  id: z.uuid(),
+  occurred_at: z.iso.datetime(),
+  actor_id: z.uuid(),
+  action: z.enum(AUDIT_ACTIONS),
+  resource_type: z.enum(AUDIT_RESOURCE_TYPES),
+  resource_id: z.uuid().nullable(),
+  request_id: z.string(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+});
+
+export const auditDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/api/audit",
+    tag: "audit",
+    summary: "The audit trail, newest first (administrators only)",
+    query: auditQuery,
+    success: { status: 200, description: "A page of audit events.", schema: pageOf(auditEventSchema) },
+    errors: [403],
+  },
+];
 
 export const auditRoutes = new Hono<AppEnv>().use(requireUser(), database()).get("/", queryParams(auditQuery), async (c) => {
   const q = c.req.valid("query");

@@ -18,6 +18,7 @@ import {
 } from "../db/queries/auth";
 import { type AuthConfig, authConfig } from "../lib/config";
 import { requiredEmail, requiredText, verbatimText } from "../lib/fields";
+import type { RouteDoc } from "../lib/openapi";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { passwordProblems } from "../lib/password-rules";
 import { problem } from "../lib/problem";
@@ -43,6 +44,71 @@ const loginBody = z.strictObject({
 });
 
 const refreshBody = z.strictObject({ refresh: requiredText(512) });
+
+/** What register and me answer: the account, never its password or hash. */
+export const userSchema = z.object({ id: z.uuid(), name: z.string(), email: z.email(), created_at: z.iso.datetime() });
+export const tokensSchema = z.object({
+  access: z.string().meta({ description: "HS256 JWT; send as `Authorization: Bearer <access>`." }),
+  refresh: z.string().meta({ description: "Opaque, single-use: exchange it once at /api/auth/refresh/." }),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().meta({ description: "Seconds until the access token expires." }),
+});
+
+export const authDocs: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/api/auth/register",
+    tag: "auth",
+    summary: "Create an account",
+    description: "Password: 8–128 characters, not all digits, not containing the email's local part, not a common password.",
+    auth: false,
+    body: registerBody,
+    bodyExample: { name: "Ada Lovelace", email: "ada@example.com", password: "analytical engine 1843" },
+    success: { status: 201, description: "The account.", schema: userSchema },
+    errors: [409],
+  },
+  {
+    method: "post",
+    path: "/api/auth/login",
+    tag: "auth",
+    summary: "Log in: get an access and a refresh token",
+    description: "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes.",
+    auth: false,
+    body: loginBody,
+    bodyExample: { email: "ada@example.com", password: "analytical engine 1843" },
+    success: { status: 200, description: "A new session.", schema: tokensSchema },
+    errors: [401, 429],
+  },
+  {
+    method: "post",
+    path: "/api/auth/refresh",
+    tag: "auth",
+    summary: "Exchange a refresh token for a new pair",
+    description:
+      "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel.",
+    auth: false,
+    body: refreshBody,
+    success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
+    errors: [401],
+  },
+  {
+    method: "post",
+    path: "/api/auth/logout",
+    tag: "auth",
+    summary: "End a session (revoke the refresh token's family)",
+    auth: false,
+    body: refreshBody,
+    success: { status: 204, description: "Revoked." },
+    errors: [401],
+  },
+  {
+    method: "get",
+    path: "/api/auth/me",
+    tag: "auth",
+    summary: "The caller's account",
+    success: { status: 200, description: "The account.", schema: userSchema },
+  },
+];
 
 const INVALID_LOGIN = "Invalid email or password";
 const invalidRefresh = () => problem(401, "The refresh token is invalid, expired or already used.");

@@ -11,6 +11,7 @@ import { createDoctor, DOCTOR_ORDERING, deleteDoctor, listDoctors, readDoctor, u
 import { ifMatchVersions } from "../lib/etag";
 import { optionalEmail, optionalPhone, optionalText, requiredText } from "../lib/fields";
 import { containsPattern, envelope, orderingParam, pageParams, searchParam, textParam } from "../lib/list";
+import { pageOf, type RouteDoc } from "../lib/openapi";
 import { problem } from "../lib/problem";
 import { conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../lib/resource";
 import { idParam, jsonBody, queryParams } from "../lib/validation";
@@ -37,6 +38,82 @@ const listQuery = z.object({
   specialization: textParam("specialization", 100),
   ordering: orderingParam(DOCTOR_ORDERING),
 });
+
+/** A doctor as the API answers it (built in SQL by src/db/queries/doctors.ts). */
+export const doctorSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  specialization: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  license_number: z.string().nullable(),
+  created_by: z.uuid(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+const example = { name: "Dr. Mary Somerville", specialization: "Cardiology", license_number: "GMC-1780" };
+const one = (status: 200 | 201, description: string) => ({ status, description, schema: doctorSchema, headers: ["ETag"] });
+export const doctorDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/api/doctors",
+    tag: "doctors",
+    summary: "List every doctor",
+    description: "`search` matches name and specialization; `specialization` filters exactly, ignoring case.",
+    query: listQuery,
+    success: { status: 200, description: "A page of doctors.", schema: pageOf(doctorSchema) },
+  },
+  {
+    method: "post",
+    path: "/api/doctors",
+    tag: "doctors",
+    summary: "Add a doctor to the directory",
+    body: doctorBody,
+    bodyExample: example,
+    success: { ...one(201, "The doctor."), headers: ["ETag", "Location"] },
+    errors: [409],
+  },
+  {
+    method: "get",
+    path: "/api/doctors/:id",
+    tag: "doctors",
+    summary: "Read a doctor",
+    conditionalGet: true,
+    success: one(200, "The doctor."),
+  },
+  {
+    method: "put",
+    path: "/api/doctors/:id",
+    tag: "doctors",
+    summary: "Replace a doctor (creator or administrator only)",
+    body: doctorBody,
+    bodyExample: example,
+    ifMatch: true,
+    success: one(200, "The doctor as stored."),
+    errors: [403, 409],
+  },
+  {
+    method: "patch",
+    path: "/api/doctors/:id",
+    tag: "doctors",
+    summary: "Change some fields of a doctor (creator or administrator only)",
+    body: doctorPatch,
+    bodyExample: { specialization: "Cardiac Surgery" },
+    ifMatch: true,
+    success: one(200, "The doctor as stored."),
+    errors: [403, 409],
+  },
+  {
+    method: "delete",
+    path: "/api/doctors/:id",
+    tag: "doctors",
+    summary: "Delete a doctor no patient is assigned to (creator or administrator only)",
+    ifMatch: true,
+    success: { status: 204, description: "Deleted." },
+    errors: [403, 409],
+  },
+];
 
 const MESSAGES: OutcomeMessages = {
   notFound: "No doctor with this id.",

@@ -10,11 +10,13 @@ import { classifyDbError } from "../db/errors";
 import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "../db/queries/mappings";
 import { ifMatchVersions } from "../lib/etag";
 import { envelope, orderingParam, pageParams } from "../lib/list";
+import { pageOf, type RouteDoc } from "../lib/openapi";
 import { problem } from "../lib/problem";
 import { actorOf, conditionalGet, created, unwrap } from "../lib/resource";
 import { idParam, jsonBody, queryParams, uuidString } from "../lib/validation";
 import { requireUser } from "../middleware/auth";
 import { database } from "../middleware/database";
+import { doctorSchema } from "./doctors";
 
 const uuidField = (name: string) => z.string({ error: `${name} is required and must be a UUID.` }).pipe(uuidString);
 const mappingBody = z.strictObject({ patient_id: uuidField("patient_id"), doctor_id: uuidField("doctor_id") });
@@ -25,6 +27,56 @@ const listQuery = z.object({
   ordering: orderingParam(["created_at"]),
 });
 const pageQuery = z.object(pageParams);
+
+export const mappingSchema = z.object({ id: z.uuid(), patient_id: z.uuid(), doctor_id: z.uuid(), created_at: z.iso.datetime() });
+/** A doctor assigned to a patient: the doctor plus the assignment's id and time. */
+export const assignedDoctorSchema = doctorSchema.extend({ mapping_id: z.uuid(), assigned_at: z.iso.datetime() });
+
+export const mappingDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/api/mappings",
+    tag: "mappings",
+    summary: "List the assignments of the caller's patients",
+    query: listQuery,
+    success: { status: 200, description: "A page of mappings.", schema: pageOf(mappingSchema) },
+  },
+  {
+    method: "post",
+    path: "/api/mappings",
+    tag: "mappings",
+    summary: "Assign a doctor to one of the caller's patients",
+    description: "400 when patient_id is not one of the caller's patients (the same whether it exists or not) or doctor_id is no doctor.",
+    body: mappingBody,
+    bodyExample: { patient_id: "3b5b0a6c-b70c-4394-8c52-2cdf2092de9c", doctor_id: "18c0b09b-f7bd-4128-a837-248973cbf9bf" },
+    success: { status: 201, description: "The mapping.", schema: mappingSchema, headers: ["ETag", "Location"] },
+    errors: [409],
+  },
+  {
+    method: "get",
+    path: "/api/mappings/patient/:id",
+    tag: "mappings",
+    summary: "The doctors assigned to one of the caller's patients, in assignment order",
+    query: pageQuery,
+    success: { status: 200, description: "A page of doctors, each with mapping_id and assigned_at.", schema: pageOf(assignedDoctorSchema) },
+  },
+  {
+    method: "get",
+    path: "/api/mappings/:id",
+    tag: "mappings",
+    summary: "Read a mapping",
+    conditionalGet: true,
+    success: { status: 200, description: "The mapping.", schema: mappingSchema, headers: ["ETag"] },
+  },
+  {
+    method: "delete",
+    path: "/api/mappings/:id",
+    tag: "mappings",
+    summary: "Remove an assignment",
+    ifMatch: true,
+    success: { status: 204, description: "Deleted." },
+  },
+];
 
 const NOT_FOUND = "No mapping with this id.";
 // The same words whether the patient does not exist or is someone else's.
