@@ -27,13 +27,21 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // Generous: the suite shares two cores with a database; a hang still fails.
+          testTimeout: 20_000,
           globalSetup: ["./test/global-setup.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.node.test.ts"],
         },
       },
       {
-        test: { name: "node", environment: "node", globalSetup: ["./test/global-setup.ts"], include: ["test/**/*.node.test.ts"] },
+        test: {
+          name: "node",
+          testTimeout: 20_000,
+          environment: "node",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/**/*.node.test.ts"],
+        },
       },
     ],
   },

@@ -29,7 +29,8 @@ async function adminCreate(args: string[], env: Record<string, string | undefine
 const userByEmail = async (email: string) => (await sql.query("SELECT * FROM users WHERE email = $1", [email]))[0];
 const PASSWORD = "an admin pass phrase";
 
-describe("admin:create", () => {
+// Each case spawns the CLI through tsx (about a second a run, more on a busy machine).
+describe("admin:create", { timeout: 60_000 }, () => {
   it("creates an administrator whose password verifies, and says so", async () => {
     const email = `admin-${randomUUID()}@example.com`;
     const { code, out } = await adminCreate(["--email", ` ${email.toUpperCase()} `, "--name", "Root"], { ADMIN_PASSWORD: PASSWORD });
