@@ -57,6 +57,10 @@ export interface NeonLocalServer {
   port: number;
   backend: Backend;
   stats(connection?: string): Stats;
+  /** Holds every answer this many milliseconds, as a Neon region far from the Worker would (benchmark). */
+  setLatency(ms: number): void;
+  /** The last SQL request received (headers and body), to replay it straight at the database (benchmark). */
+  lastRequest(): { headers: Record<string, string>; body: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -138,12 +142,20 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   const stats = (connection?: string): Stats =>
     connection === undefined ? { ...total } : { ...(byConnection.get(connection) ?? { requests: 0, queries: 0 }) };
 
+  let latencyMs = 0;
+  let last: { headers: Record<string, string>; body: string } | undefined;
+
   const handleSql = async (req: IncomingMessage, res: ServerResponse) => {
     const connection = req.headers["neon-connection-string"];
     if (typeof connection !== "string" || connection === "") throw new BadRequest("missing Neon-Connection-String header");
     let body: unknown;
     try {
-      body = JSON.parse(await readBody(req));
+      const text = await readBody(req);
+      last = {
+        headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("neon-")) as [string, string][]),
+        body: text,
+      };
+      body = JSON.parse(text);
     } catch (error) {
       throw error instanceof BadRequest ? error : new BadRequest("body is not JSON");
     }
@@ -171,7 +183,7 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
     const route = `${req.method} ${url.pathname}`;
     const work =
       route === "POST /sql"
-        ? handleSql(req, res)
+        ? (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : Promise.resolve()).then(() => handleSql(req, res))
         : route === "GET /stats"
           ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
           : Promise.resolve(send(res, 404, { message: "not found" }));
@@ -197,6 +209,10 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
     port,
     backend,
     stats,
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    lastRequest: () => last,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,557 @@
+/**
+ * `npm run bench [-- --duration 5 --connections 10 --db-latency 25 --no-write]`
+ *
+ * One run on one machine, everything side by side:
+ * - a fresh database (PostgreSQL when BENCH_DATABASE_URL is set or a server
+ *   answers on 127.0.0.1:5432, else PGlite, loudly), migrated, seeded with
+ *   one owner of 100,000 patients and one of 1,000, doctors and users;
+ * - the Worker as it would be deployed: the minified bundle of
+ *   `wrangler deploy --dry-run`, run by Miniflare (workerd, no dev proxy);
+ * - each route under autocannon: requests/s, p50/p99, non-2xx, database
+ *   round trips per request (counted at the local endpoint) and the Worker
+ *   process's CPU milliseconds per request (/proc/<pid>/stat);
+ * - ceilings measured in the same run: GET /api/health/ (the runtime) and the
+ *   route's own SQL replayed straight at the endpoint (the database);
+ * - every route's p50 again with the endpoint holding each answer
+ *   `--db-latency` ms, as a far Neon region would;
+ * - the bundle size and PBKDF2's cost per login.
+ * Writes docs/BENCHMARKS.md and exits non-zero if a request failed
+ * unexpectedly or a route went over its round-trip budget.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
+import pg from "pg";
+import { hashPassword } from "../src/lib/password.ts";
+import { sha256 } from "../src/lib/tokens.ts";
+import { createThrowawayDatabase } from "./lib/migrate.ts";
+import { type Backend, openBackend } from "./neon-local/backends.ts";
+import { type NeonLocalServer, startNeonLocalServer } from "./neon-local/server.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    connections: { type: "string", default: "10" },
+    "db-latency": { type: "string", default: "25" },
+    "latency-duration": { type: "string", default: "3" },
+  },
+});
+const DURATION = Number(opts.duration);
+const CONNECTIONS = Number(opts.connections);
+const DB_LATENCY = Number(opts["db-latency"]);
+const LATENCY_DURATION = Number(opts["latency-duration"]);
+const JWT_SECRET = randomBytes(32).toString("base64url");
+const PASSWORD = "a benchmark pass phrase";
+/** The Worker's DATABASE_URL as the endpoint counts it (the driver sends postgresql://). */
+const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
+const WORKER_CONNECTION = WORKER_DATABASE_URL.replace(/^postgres:/, "postgresql:");
+const BIG = 100_000;
+const SMALL = 1_000;
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const root = new URL("..", import.meta.url).pathname;
+
+// ---------- database ----------
+
+async function postgresReachable(url: string) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function openDatabase(): Promise<{ backend: Backend; version: string; drop: () => Promise<void> }> {
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  if (process.env.BENCH_DATABASE_URL || (await postgresReachable(serverUrl))) {
+    const db = await createThrowawayDatabase(serverUrl, "api_bench");
+    const backend = await openBackend({ databaseUrl: db.url });
+    const [row] = (await backend.query({ query: "SHOW server_version", params: [] })).rows;
+    return { backend, version: `PostgreSQL ${row[0]}`, drop: db.drop };
+  }
+  log("\n!!! No PostgreSQL server reachable (set BENCH_DATABASE_URL): benchmarking on PGlite, which is single-threaded WASM.");
+  log("!!! Its figures say little about production. Run with PostgreSQL for the real numbers.\n");
+  const backend = await openBackend({});
+  return { backend, version: "PGlite (embedded, in memory)", drop: async () => {} };
+}
+
+function progress(label: string, done: number, total: number) {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stdout.write(
+    `${process.stdout.isTTY ? "\r" : ""}  ${label.padEnd(28)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done.toLocaleString()}/${total.toLocaleString()}`,
+  );
+  if (done === total || !process.stdout.isTTY) process.stdout.write("\n");
+}
+
+const q = (backend: Backend, query: string, params: (string | null)[] = []) => backend.query({ query, params });
+
+interface Seed {
+  big: { id: string; email: string };
+  small: { id: string; email: string };
+  doctorIds: string[];
+  bigPatientIds: string[];
+}
+
+async function seed(backend: Backend): Promise<Seed> {
+  log("Seeding");
+  const passwordHash = await hashPassword(PASSWORD, 100_000);
+  const users = await q(
+    backend,
+    `INSERT INTO users (email, name, password_hash)
+     SELECT 'bench-' || g || '@example.com', 'Bench User ' || g, $1 FROM generate_series(1, 50) g RETURNING id, email`,
+    [passwordHash],
+  );
+  progress("users", 50, 50);
+  const [big, small] = users.rows.map(([id, email]) => ({ id: String(id), email: String(email) }));
+  await q(
+    backend,
+    `INSERT INTO doctors (created_by, name, specialization, license_number)
+     SELECT $1, 'Dr Bench ' || g, (ARRAY['Cardiology','Neurology','Oncology','Pediatrics'])[1 + g % 4], 'BENCH-' || g
+     FROM generate_series(1, 2000) g`,
+    [big.id],
+  );
+  progress("doctors", 2000, 2000);
+  const batch = 10_000;
+  for (let start = 0; start < BIG; start += batch) {
+    await q(
+      backend,
+      `INSERT INTO patients (owner_id, name, date_of_birth, gender, phone, email, created_at, updated_at)
+       SELECT $1, 'Patient ' || g, DATE '1940-01-01' + (g % 25000), (ARRAY['male','female','other','unknown'])[1 + g % 4],
+              '+1 555 ' || lpad(g::text, 7, '0'), 'patient' || g || '@example.com',
+              now() - make_interval(secs => ${BIG} - g), now()
+       FROM generate_series($2::int, $3::int) g`,
+      [big.id, String(start + 1), String(start + batch)],
+    );
+    progress(`patients (owner of ${BIG.toLocaleString()})`, start + batch, BIG);
+  }
+  await q(
+    backend,
+    `INSERT INTO patients (owner_id, name, date_of_birth, gender, created_at)
+     SELECT $1, 'Small ' || g, DATE '1960-01-01', 'female', now() - make_interval(secs => ${SMALL} - g) FROM generate_series(1, ${SMALL}) g`,
+    [small.id],
+  );
+  progress(`patients (owner of ${SMALL.toLocaleString()})`, SMALL, SMALL);
+  await q(backend, "ANALYZE");
+  const doctorIds = (await q(backend, "SELECT id FROM doctors ORDER BY created_at LIMIT 50")).rows.map((r) => String(r[0]));
+  const bigPatientIds = (
+    await q(backend, "SELECT id FROM patients WHERE owner_id = $1 ORDER BY created_at LIMIT 60000", [big.id])
+  ).rows.map((r) => String(r[0]));
+  return { big, small, doctorIds, bigPatientIds };
+}
+
+/** Refresh tokens made straight in the database, one per refresh request the load will send. */
+async function seedRefreshTokens(backend: Backend, userId: string, count: number): Promise<string[]> {
+  const tokens = Array.from({ length: count }, () => randomBytes(32).toString("base64url"));
+  const hashes = await Promise.all(tokens.map((t) => sha256(t)));
+  for (let i = 0; i < hashes.length; i += 1000) {
+    const chunk = hashes.slice(i, i + 1000);
+    await q(
+      backend,
+      `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+       SELECT $1, gen_random_uuid(), h, now() + interval '1 day' FROM unnest($2::text[]) h`,
+      [userId, `{${chunk.join(",")}}`],
+    );
+  }
+  return tokens;
+}
+
+// ---------- the Worker ----------
+
+function buildBundle(): { path: string; gzipBytes: number } {
+  const outdir = mkdtempSync(join(tmpdir(), "bench-dist-"));
+  execFileSync(
+    process.execPath,
+    [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir", outdir],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: "ignore",
+    },
+  );
+  const path = join(outdir, "index.js");
+  return { path, gzipBytes: gzipSync(readFileSync(path)).length };
+}
+
+/** The workerd process Miniflare started (a child of this process). */
+function workerdPid(): number {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8").trim();
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
+      if (comm === "workerd" && Number(rest.split(" ")[1]) === process.pid) return Number(entry);
+    } catch {}
+  }
+  throw new Error("workerd process not found");
+}
+
+/** User + system CPU time of a process, in milliseconds (clock ticks are 1/100 s on Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+// ---------- load ----------
+
+interface RouteSpec {
+  name: string;
+  method: "GET" | "POST" | "PATCH";
+  path: string;
+  body?: () => unknown;
+  auth?: boolean;
+  /** Round trips allowed per request. */
+  budget: number;
+  /** Non-2xx answers that the route's design makes expected (none by default). */
+  expectNon2xx?: boolean;
+  /** Kind, for the targets: read, write or list. */
+  kind: "health" | "read" | "write" | "list" | "auth";
+  /** Replay its SQL at the endpoint for the database ceiling. */
+  ceiling?: boolean;
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  roundTrips: number;
+  cpuMsPerRequest: number;
+}
+
+async function load(
+  origin: string,
+  spec: RouteSpec,
+  token: string,
+  seconds: number,
+  endpoint: NeonLocalServer,
+  pid: number,
+): Promise<Measured> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (spec.auth !== false) headers.authorization = `Bearer ${token}`;
+  const before = { stats: endpoint.stats(WORKER_CONNECTION), cpu: cpuMs(pid) };
+  const result = await autocannon({
+    url: origin,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: spec.method,
+        path: spec.path,
+        headers,
+        setupRequest: (req) => (spec.body ? { ...req, body: JSON.stringify(spec.body()) } : req),
+      },
+    ],
+  });
+  // Let requests still in flight when autocannon stopped reach the database before counting.
+  await new Promise((r) => setTimeout(r, 300));
+  const after = { stats: endpoint.stats(WORKER_CONNECTION), cpu: cpuMs(pid) };
+  const requests = result.requests.total;
+  // Round trips per request sent: a request cut off at the end still made its round trips.
+  const sent = Math.max(result.requests.sent, requests);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    roundTrips: sent ? (after.stats.requests - before.stats.requests) / sent : 0,
+    cpuMsPerRequest: sent ? (after.cpu - before.cpu) / sent : 0,
+  };
+}
+
+/** The route's last SQL request, sent straight to the endpoint: what the database alone sustains. */
+async function ceiling(endpoint: NeonLocalServer, seconds: number): Promise<number | undefined> {
+  const last = endpoint.lastRequest();
+  if (!last) return undefined;
+  const result = await autocannon({
+    url: endpoint.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: "POST",
+    // Counted apart from the Worker's own round trips.
+    headers: { ...last.headers, "neon-connection-string": `${WORKER_CONNECTION}?replay`, "content-type": "text/plain;charset=UTF-8" },
+    body: last.body,
+  });
+  return result.non2xx > 0 ? undefined : result.requests.average;
+}
+
+// ---------- report ----------
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (n: number) => `${fmt(n * 100)} %`;
+
+function versions() {
+  const pkg = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+  return `Node ${process.version}, workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}), wrangler ${pkg("wrangler")}, hono ${pkg("hono")}, drizzle-orm ${pkg("drizzle-orm")}, @neondatabase/serverless ${pkg("@neondatabase/serverless")}, autocannon ${pkg("autocannon")}`;
+}
+
+async function main() {
+  const started = Date.now();
+  const { backend, version, drop } = await openDatabase();
+  const endpoint = await startNeonLocalServer(backend);
+  log(`Database: ${version} behind the local Neon endpoint ${endpoint.url}`);
+
+  let mf: Miniflare | undefined;
+  let failed = false;
+  try {
+    const data = await seed(backend);
+    const bundle = buildBundle();
+    log(`Worker bundle: ${fmt(bundle.gzipBytes / 1024, 1)} KiB gzip (wrangler deploy --dry-run --minify)`);
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: bundle.path,
+      modulesRoot: dirname(bundle.path),
+      compatibilityDate: "2026-04-01",
+      host: "127.0.0.1",
+      port: 0,
+      bindings: {
+        DATABASE_URL: WORKER_DATABASE_URL,
+        NEON_LOCAL_ENDPOINT: endpoint.url,
+        JWT_SECRET,
+        ALLOWED_HOSTS: "*",
+      },
+    });
+    const origin = (await mf.ready).origin;
+    const pid = workerdPid();
+
+    const login = async (email: string) => {
+      const res = await fetch(`${origin}/api/auth/login/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      return ((await res.json()) as { access: string }).access;
+    };
+    const bigToken = await login(data.big.email);
+    const smallToken = await login(data.small.email);
+    const expectedRefreshes = Math.ceil(DURATION * 2000 + LATENCY_DURATION * 2000);
+    const refreshTokens = await seedRefreshTokens(backend, data.small.id, expectedRefreshes);
+
+    const patientId = data.bigPatientIds[0];
+    const patchId = data.bigPatientIds[1];
+    let nextPair = 0;
+    const routes: (RouteSpec & { token?: string })[] = [
+      { name: "GET /api/health/", method: "GET", path: "/api/health/", auth: false, budget: 0, kind: "health" },
+      // One round trip and nothing else: what the fetch to the database costs by itself.
+      { name: "GET /api/health/ready/", method: "GET", path: "/api/health/ready/", auth: false, budget: 1, kind: "read", ceiling: true },
+      { name: "GET /api/patients/ (100k owner)", method: "GET", path: "/api/patients/", budget: 1, kind: "list", ceiling: true },
+      { name: "GET /api/patients/ (1k owner)", method: "GET", path: "/api/patients/", budget: 1, kind: "list", token: smallToken },
+      {
+        name: "GET /api/patients/?offset=5000 (100k)",
+        method: "GET",
+        path: "/api/patients/?offset=5000",
+        budget: 1,
+        kind: "list",
+        ceiling: true,
+      },
+      {
+        name: "GET /api/patients/?offset=500 (1k)",
+        method: "GET",
+        path: "/api/patients/?offset=500",
+        budget: 1,
+        kind: "list",
+        token: smallToken,
+      },
+      { name: "GET /api/patients/{id}/", method: "GET", path: `/api/patients/${patientId}/`, budget: 1, kind: "read", ceiling: true },
+      {
+        name: "POST /api/patients/",
+        method: "POST",
+        path: "/api/patients/",
+        body: () => ({ name: "Bench Created", date_of_birth: "1985-05-05", gender: "unknown" }),
+        budget: 1,
+        kind: "write",
+        ceiling: true,
+      },
+      {
+        name: "PATCH /api/patients/{id}/",
+        method: "PATCH",
+        path: `/api/patients/${patchId}/`,
+        body: () => ({ address: "Bench Street 1" }),
+        budget: 1,
+        kind: "write",
+        ceiling: true,
+      },
+      {
+        name: "POST /api/mappings/",
+        method: "POST",
+        path: "/api/mappings/",
+        // A fresh pair every time, so every request is a 201.
+        body: () => {
+          const i = nextPair++;
+          return {
+            patient_id: data.bigPatientIds[i % data.bigPatientIds.length],
+            doctor_id: data.doctorIds[Math.floor(i / data.bigPatientIds.length)],
+          };
+        },
+        budget: 1,
+        kind: "write",
+        ceiling: true,
+      },
+      {
+        name: "GET /api/mappings/patient/{id}/",
+        method: "GET",
+        path: `/api/mappings/patient/${patientId}/`,
+        budget: 1,
+        kind: "list",
+        ceiling: true,
+      },
+      {
+        name: "GET /api/doctors/?search=…",
+        method: "GET",
+        path: "/api/doctors/?search=bench%2012",
+        budget: 1,
+        kind: "list",
+        ceiling: true,
+      },
+      {
+        name: "POST /api/auth/login/",
+        method: "POST",
+        path: "/api/auth/login/",
+        auth: false,
+        body: () => ({ email: data.big.email, password: PASSWORD }),
+        budget: 2,
+        kind: "auth",
+      },
+      {
+        name: "POST /api/auth/refresh/",
+        method: "POST",
+        path: "/api/auth/refresh/",
+        auth: false,
+        body: () => ({ refresh: refreshTokens.pop() }),
+        budget: 1,
+        kind: "auth",
+        ceiling: true,
+      },
+    ];
+
+    const rows: { spec: RouteSpec; m: Measured; ceiling?: number; p50Far?: number }[] = [];
+    log(`\nLoad: ${CONNECTIONS} connections, ${DURATION} s per route`);
+    for (const spec of routes) {
+      const m = await load(origin, spec, spec.token ?? bigToken, DURATION, endpoint, pid);
+      const c = spec.ceiling ? await ceiling(endpoint, Math.min(DURATION, 3)) : undefined;
+      rows.push({ spec, m, ceiling: c });
+      log(
+        `  ${spec.name.padEnd(40)} ${fmt(m.rps).padStart(6)} req/s  p50 ${fmt(m.p50)} ms  p99 ${fmt(m.p99)} ms  RT ${fmt(m.roundTrips, 2)}  CPU ${fmt(m.cpuMsPerRequest, 2)} ms`,
+      );
+    }
+
+    if (DB_LATENCY > 0) {
+      log(`\nWith ${DB_LATENCY} ms added to every database answer (${LATENCY_DURATION} s per route)`);
+      endpoint.setLatency(DB_LATENCY);
+      for (const row of rows) {
+        const m = await load(origin, row.spec, (row.spec as { token?: string }).token ?? bigToken, LATENCY_DURATION, endpoint, pid);
+        row.p50Far = m.p50;
+        log(`  ${row.spec.name.padEnd(40)} p50 ${fmt(m.p50)} ms`);
+      }
+      endpoint.setLatency(0);
+    }
+
+    // PBKDF2's own cost, outside the Worker: the floor of a login's CPU.
+    const t = performance.now();
+    for (let i = 0; i < 10; i++) await hashPassword(PASSWORD, 100_000);
+    const pbkdf2Ms = (performance.now() - t) / 10;
+
+    const health = rows[0].m;
+    const problems: string[] = [];
+    for (const { spec, m } of rows) {
+      if (m.errors > 0 || (m.non2xx > 0 && !spec.expectNon2xx)) problems.push(`${spec.name}: ${m.non2xx} non-2xx, ${m.errors} errors`);
+      if (m.roundTrips > spec.budget + 1e-9) problems.push(`${spec.name}: ${fmt(m.roundTrips, 2)} round trips (budget ${spec.budget})`);
+    }
+    failed = problems.length > 0;
+
+    const find = (name: string) => rows.find((r) => r.spec.name === name)?.m;
+    const scale = (bigName: string, smallName: string) => {
+      const b = find(bigName);
+      const s = find(smallName);
+      return b && s ? b.p50 / Math.max(s.p50, 0.001) : Number.NaN;
+    };
+    const firstPage = scale("GET /api/patients/ (100k owner)", "GET /api/patients/ (1k owner)");
+    const offsetPage = scale("GET /api/patients/?offset=5000 (100k)", "GET /api/patients/?offset=500 (1k)");
+    const crud = rows.filter((r) => r.spec.kind === "read" || r.spec.kind === "write" || r.spec.kind === "list");
+    const worst = (kinds: RouteSpec["kind"][], pick: (m: Measured) => number, best: "min" | "max") => {
+      const values = rows.filter((r) => kinds.includes(r.spec.kind) && r.spec.name !== "GET /api/health/ready/").map((r) => pick(r.m));
+      return best === "min" ? Math.min(...values) : Math.max(...values);
+    };
+    const maxCrudCpu = Math.max(...crud.map((r) => r.m.cpuMsPerRequest));
+    const readShare = (find("GET /api/patients/{id}/")?.rps ?? 0) / health.rps;
+    const writeListShare = worst(["write", "list"], (m) => m.rps, "min") / health.rps;
+    const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+    const targets = [
+      "| target | measured | |",
+      "| --- | --- | --- |",
+      `| round trips: 1 per CRUD route and refresh, ≤ 2 login, 0 health | ${problems.some((p) => p.includes("round trips")) ? "over budget" : "all within"} | ${verdict(!problems.some((p) => p.includes("round trips")))} |`,
+      `| Worker CPU ≤ 1 ms per CRUD request | worst ${fmt(maxCrudCpu, 2)} ms | ${verdict(maxCrudCpu <= 1)} |`,
+      `| bundle ≤ 150 KiB gzip | ${fmt(bundle.gzipBytes / 1024, 1)} KiB | ${verdict(bundle.gzipBytes <= 150 * 1024)} |`,
+      `| first page, 100k owner ≤ 1.5 × 1k owner | ${fmt(firstPage, 2)}× | ${verdict(firstPage <= 1.5)} |`,
+      `| offset 5,000 page ≤ 1.5 × | ${fmt(offsetPage, 2)}× | ${verdict(offsetPage <= 1.5)} |`,
+      `| single-row read ≥ 60 % of health throughput | ${pct(readShare)} | ${verdict(readShare >= 0.6)} |`,
+      `| writes and lists ≥ 45 % of health throughput | worst ${pct(writeListShare)} | ${verdict(writeListShare >= 0.45)} |`,
+    ].join("\n");
+    const cpuInfo = cpus();
+    const table = [
+      "| route | req/s | p50 ms | p99 ms | non-2xx | round trips | Worker CPU ms/req | vs health | vs its SQL alone | p50 at +" +
+        DB_LATENCY +
+        " ms |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...rows.map(
+        ({ spec, m, ceiling: c, p50Far }) =>
+          `| ${spec.name} | ${fmt(m.rps)} | ${fmt(m.p50)} | ${fmt(m.p99)} | ${m.non2xx + m.errors} | ${fmt(m.roundTrips, 2)} | ${fmt(m.cpuMsPerRequest, 2)} | ${spec.kind === "health" ? "—" : pct(m.rps / health.rps)} | ${c ? pct(m.rps / c) : "—"} | ${p50Far === undefined ? "—" : fmt(p50Far)} |`,
+      ),
+    ].join("\n");
+
+    const report = `# Benchmarks
+
+Produced by \`npm run bench -- --duration ${DURATION} --connections ${CONNECTIONS} --db-latency ${DB_LATENCY}\` on ${new Date().toISOString().slice(0, 10)}; the whole run took ${fmt((Date.now() - started) / 1000)} s.
+
+- **Machine**: ${cpuInfo[0]?.model ?? "unknown CPU"}, ${cpuInfo.length} cores, ${fmt(totalmem() / 2 ** 30, 1)} GiB. Load generator, local endpoint, database and Worker share it.
+- **Database**: ${version}, reached by the Worker through the local Neon endpoint (the production driver and code path; HTTP on loopback instead of Neon).
+- **Worker**: the minified bundle of \`wrangler deploy --dry-run\`, run by Miniflare (workerd) directly — the code that would be deployed, without \`wrangler dev\`'s proxy in front.
+- **Versions**: ${versions()}.
+- **Data**: one owner with ${BIG.toLocaleString()} patients, one with ${SMALL.toLocaleString()}, 2,000 doctors, 50 users.
+
+${table}
+
+- *vs health*: the route's throughput over \`GET /api/health/\`'s (the runtime's ceiling here, no database).
+- *vs its SQL alone*: over the same SQL request replayed straight at the local endpoint (the database's ceiling).
+- *Worker CPU*: user + system time of the workerd process divided by requests (includes workerd's own HTTP handling).
+
+## Targets
+
+${targets}
+
+## Scale and size
+
+- First page of the patient list, 100,000-patient owner vs 1,000-patient owner: p50 ratio **${fmt(firstPage, 2)}×**.
+- Offset 5,000 (of 100,000) vs offset 500 (of 1,000): p50 ratio **${fmt(offsetPage, 2)}×**.
+- Worker bundle: **${fmt(bundle.gzipBytes / 1024, 1)} KiB** gzip, minified.
+- PBKDF2-SHA-256 at 100,000 iterations: **${fmt(pbkdf2Ms, 1)} ms** per hash in Node's WebCrypto; a login's Worker CPU is in the table.
+
+${problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join("\n")}\n` : "No request failed unexpectedly and every route stayed within its round-trip budget.\n"}`;
+
+    writeFileSync(join(root, "docs/BENCHMARKS.md"), report);
+    log(`\n${report}\nWrote docs/BENCHMARKS.md`);
+  } finally {
+    await mf?.dispose();
+    await endpoint.close();
+    await drop();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
