@@ -2,10 +2,19 @@
  * The assembled app (src/index.ts) through the Worker's real entrypoint:
  * the general rules of API.md §1 and §10 that hold for every route.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../src/index";
-import { call, callWithEnv, expectProblem } from "./helpers";
+import { call, callWithEnv, expectProblem, ORIGIN } from "./helpers";
+
+describe("the Worker's entrypoint", () => {
+  it("serves the app through the module's default export", async () => {
+    const res = await exports.default.fetch(new Request(`${ORIGIN}/api/health/`));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    await expectProblem(await exports.default.fetch(new Request(`${ORIGIN}/api/nowhere/`)), 404);
+  });
+});
 
 describe("unknown paths and methods", () => {
   it("answers 404 problem+json for an unknown path, with or without the slash", async () => {

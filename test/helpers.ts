@@ -3,7 +3,7 @@
  * workerd; the database is the real one behind the local Neon endpoint.
  */
 
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { expect } from "vitest";
 import app from "../src/index";
@@ -11,9 +11,16 @@ import type { Bindings } from "../src/lib/config";
 
 export const ORIGIN = "http://127.0.0.1:8787";
 
-/** A request to the deployed entrypoint (`exports.default.fetch`), as a client would make it. */
-export function call(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(new URL(path, ORIGIN), init));
+/**
+ * A request to the Worker's app inside workerd, with the test bindings, as a
+ * client would make it. It goes through `app.request` rather than the
+ * `exports.default.fetch` service binding: the pool's binding slows down with
+ * every request it has carried (hundreds of milliseconds per request after a
+ * few thousand, measured), while the app and its runtime are the same.
+ * test/app.test.ts checks the real entrypoint separately.
+ */
+export async function call(path: string, init?: RequestInit): Promise<Response> {
+  return await app.request(new URL(path, ORIGIN).toString(), init, env);
 }
 
 /** The same app with some bindings changed or removed (undefined) for one request. */
@@ -165,3 +172,27 @@ export interface Page<T> {
 export const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const STRONG_ETAG = /^"[^"]+"$/;
+
+export type Fault = "refuse" | "error" | "hang" | "drop-before-commit" | "drop-after-commit";
+
+/**
+ * Requests whose database calls meet `fault` at the local endpoint (and
+ * only theirs: the fault is set for a connection string of their own).
+ * The database timeout is short so that a hang ends quickly.
+ */
+export async function withFault<T>(
+  fault: Fault,
+  fn: (request: (path: string, init?: RequestInit) => Promise<Response>) => Promise<T>,
+): Promise<T> {
+  const connection = `postgresql://app:app@127.0.0.1:5432/app?fault=${crypto.randomUUID()}`;
+  const control = (mode: string) =>
+    fetch(`${env.NEON_LOCAL_STATS.replace(/\/stats$/, "/faults")}?connection=${encodeURIComponent(connection)}&mode=${mode}`, {
+      method: "POST",
+    });
+  expect((await control(fault)).status).toBe(204);
+  try {
+    return await fn((path, init) => callWithEnv({ DATABASE_URL: connection, DB_TIMEOUT_MS: "500" }, path, init));
+  } finally {
+    await control("none");
+  }
+}
