@@ -37,8 +37,12 @@ export interface Backend {
   /** Where the data lives, without credentials: safe to print. */
   description: string;
   query(q: SqlQuery): Promise<SqlResult>;
-  /** Runs every query in one transaction; any error rolls back all of them. */
-  batch(qs: SqlQuery[], options: BatchOptions): Promise<SqlResult[]>;
+  /**
+   * Runs every query in one transaction; any error rolls back all of them.
+   * With `commit: false` the transaction is rolled back even on success
+   * (fault injection: a connection lost before COMMIT).
+   */
+  batch(qs: SqlQuery[], options: BatchOptions, commit?: boolean): Promise<SqlResult[]>;
   close(): Promise<void>;
 }
 
@@ -107,13 +111,14 @@ export async function createPgliteBackend(options: { dataDir?: string } = {}): P
     async query(q) {
       return toResult(q, await db.query(q.query, q.params, queryOptions));
     },
-    async batch(qs, batchOptions) {
+    async batch(qs, batchOptions, commit = true) {
       // PGlite has one session: transaction() holds it, so other requests wait.
       return db.transaction(async (tx) => {
         const mode = setTransaction(batchOptions);
         if (mode) await tx.query(mode);
         const results: SqlResult[] = [];
         for (const q of qs) results.push(toResult(q, await tx.query(q.query, q.params, queryOptions)));
+        if (!commit) await tx.rollback();
         return results;
       });
     },
@@ -160,7 +165,7 @@ export async function createPostgresBackend(connectionString: string): Promise<B
     kind: "postgres",
     description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
     query: (q) => run(pool, q),
-    async batch(qs, batchOptions) {
+    async batch(qs, batchOptions, commit = true) {
       const client = await pool.connect();
       let broken = false;
       try {
@@ -169,7 +174,7 @@ export async function createPostgresBackend(connectionString: string): Promise<B
         if (mode) await client.query(mode);
         const results: SqlResult[] = [];
         for (const q of qs) results.push(await run(client, q));
-        await client.query("COMMIT");
+        await client.query(commit ? "COMMIT" : "ROLLBACK");
         return results;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {

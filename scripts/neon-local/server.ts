@@ -45,6 +45,18 @@ const ISOLATION_LEVELS: Record<string, BatchOptions["isolationLevel"]> = {
 
 class BadRequest extends Error {}
 
+/**
+ * Injected faults (tests only), per connection string so that one test's
+ * fault touches no other test's requests:
+ * - `refuse`: the connection is cut as soon as the request arrives;
+ * - `error`: HTTP 500, as Neon answers when it is in trouble;
+ * - `hang`: no answer at all (the Worker's own timeout must end it);
+ * - `drop-before-commit`: the SQL runs, is rolled back, and the connection is cut;
+ * - `drop-after-commit`: the SQL runs and commits, and the connection is cut.
+ */
+export const FAULTS = ["refuse", "error", "hang", "drop-before-commit", "drop-after-commit"] as const;
+export type Fault = (typeof FAULTS)[number];
+
 interface Stats {
   /** HTTP requests answered: one per database round trip. */
   requests: number;
@@ -142,12 +154,17 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   const stats = (connection?: string): Stats =>
     connection === undefined ? { ...total } : { ...(byConnection.get(connection) ?? { requests: 0, queries: 0 }) };
 
+  const faults = new Map<string, Fault>();
   let latencyMs = 0;
   let last: { headers: Record<string, string>; body: string } | undefined;
 
   const handleSql = async (req: IncomingMessage, res: ServerResponse) => {
     const connection = req.headers["neon-connection-string"];
     if (typeof connection !== "string" || connection === "") throw new BadRequest("missing Neon-Connection-String header");
+    const fault = faults.get(connectionKey(connection));
+    if (fault === "refuse") return void req.socket.destroy();
+    if (fault === "error") return send(res, 500, { message: "injected fault: server error" });
+    if (fault === "hang") return;
     let body: unknown;
     try {
       const text = await readBody(req);
@@ -166,6 +183,12 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
         : { ...r, rowAsArray: false, rows: r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]]))) };
 
     const batch = (body as { queries?: unknown }).queries;
+    if (fault === "drop-before-commit" || fault === "drop-after-commit") {
+      const qs = Array.isArray(batch) ? batch.map(parseQuery) : [parseQuery(body)];
+      count(connectionKey(connection), qs.length);
+      await backend.batch(qs, batchOptions(req), fault === "drop-after-commit");
+      return void req.socket.destroy();
+    }
     if (Array.isArray(batch)) {
       const qs = batch.map(parseQuery);
       count(connectionKey(connection), qs.length);
@@ -178,6 +201,14 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
     }
   };
 
+  const setFault = (connection: string, mode: string, res: ServerResponse) => {
+    if (!connection) throw new BadRequest("connection is required");
+    if (mode === "none") faults.delete(connection);
+    else if ((FAULTS as readonly string[]).includes(mode)) faults.set(connection, mode as Fault);
+    else throw new BadRequest(`mode must be none or one of ${FAULTS.join(", ")}`);
+    res.writeHead(204).end();
+  };
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const route = `${req.method} ${url.pathname}`;
@@ -186,7 +217,9 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
         ? (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : Promise.resolve()).then(() => handleSql(req, res))
         : route === "GET /stats"
           ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
-          : Promise.resolve(send(res, 404, { message: "not found" }));
+          : route === "POST /faults"
+            ? Promise.resolve().then(() => setFault(url.searchParams.get("connection") ?? "", url.searchParams.get("mode") ?? "", res))
+            : Promise.resolve(send(res, 404, { message: "not found" }));
     work.catch((error: unknown) => {
       if (res.headersSent) return;
       if (error instanceof BadRequest) send(res, 400, { message: error.message });
