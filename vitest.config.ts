@@ -21,6 +21,8 @@ export default defineConfig({
                 ALLOWED_HOSTS: "*",
                 CORS_ORIGINS: "https://app.example.com",
                 DB_TIMEOUT_MS: "3000",
+                // Reproduces a property-based run (test/hostile-input.test.ts).
+                FC_SEED: process.env.FC_SEED ?? "",
               },
             },
           })),

@@ -8,5 +8,6 @@ declare namespace Cloudflare {
     JWT_SECRET: string;
     ALLOWED_HOSTS: string;
     CORS_ORIGINS: string;
+    FC_SEED: string;
   }
 }

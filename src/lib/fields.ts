@@ -14,11 +14,17 @@ export const codePoints = (s: string) => {
 
 const REQUIRED = "This field is required.";
 
+/** A UTF-16 surrogate without its partner: not Unicode text, and Postgres could not store it as it came. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Text Postgres stores exactly as sent: no U+0000, no lone surrogate. */
+export const storable = (s: string) => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+const NOT_STORABLE = "Must not contain U+0000 or unpaired surrogates.";
+
 /** A string, minus NUL, trimmed (unless `verbatim`), and within [min, max] code points. */
 function text(min: number, max: number, options: { verbatim?: boolean } = {}) {
   const base = z
     .string({ error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : "Must be a string.") })
-    .refine((s) => !s.includes("\u0000"), { message: "Must not contain the NUL character (U+0000).", abort: true });
+    .refine(storable, { message: NOT_STORABLE, abort: true });
   const trimmed = options.verbatim ? base : base.trim();
   return trimmed
     .refine((s) => s.length > 0, { message: REQUIRED, abort: true })
@@ -55,7 +61,7 @@ export const optionalText = (max: number) =>
   orNull(
     z
       .string({ error: "Must be a string or null." })
-      .refine((s) => !s.includes("\u0000"), { message: "Must not contain the NUL character (U+0000).", abort: true })
+      .refine(storable, { message: NOT_STORABLE, abort: true })
       .trim()
       .refine((s) => codePoints(s) <= max, `Must be at most ${max} characters.`)
       .meta({ maxLength: max }),

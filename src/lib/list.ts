@@ -7,6 +7,7 @@
  */
 import type { Context } from "hono";
 import * as z from "zod";
+import { storable } from "./fields";
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z
@@ -36,7 +37,7 @@ export const textParam = (name: string, max: number) =>
   z
     .string()
     .max(max, `${name} must be at most ${max} characters.`)
-    .refine((s) => !s.includes("\u0000"), `${name} must not contain U+0000.`)
+    .refine(storable, `${name} must not contain U+0000 or unpaired surrogates.`)
     .transform((s) => s.trim() || undefined)
     .optional();
 
