@@ -7,26 +7,14 @@
  * operation and none for the others — and no answer may be a 5xx.
  * LOAD_SECONDS sets the duration (short in `npm test`; longer by hand).
  */
-import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { spawnWranglerDev, waitForHealth } from "../scripts/lib/wrangler-dev";
+import { startWorker } from "../scripts/lib/wrangler-dev";
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 8);
 const USERS = 6;
 const WORKERS_PER_USER = 3;
 const PASSWORD = "a load test pass phrase";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 interface Ledger {
   statuses: Map<number, number>;
@@ -40,7 +28,7 @@ interface Ledger {
 }
 
 describe("load without loss", () => {
-  let wrangler: ChildProcess;
+  let worker: { origin: string; stop: () => void } | undefined;
   let origin: string;
   const sql = () => {
     neonConfig.fetchEndpoint = inject("neonLocalEndpoint");
@@ -48,23 +36,16 @@ describe("load without loss", () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    wrangler = spawnWranglerDev({
-      port,
-      stdio: "ignore",
-      vars: {
-        NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
-        DATABASE_URL: "postgres://local:local@127.0.0.1/main",
-        JWT_SECRET: "load-test-secret-0123456789abcdef0123456789",
-      },
-      extraArgs: ["--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    worker = await startWorker({
+      NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
+      DATABASE_URL: "postgres://local:local@127.0.0.1/main",
+      JWT_SECRET: "load-test-secret-0123456789abcdef0123456789",
     });
-    await waitForHealth(origin, wrangler);
+    origin = worker.origin;
   }, 90_000);
 
   afterAll(() => {
-    wrangler?.kill("SIGINT");
+    worker?.stop();
   });
 
   it(`keeps the database exactly in line with ${SECONDS} s of mixed concurrent traffic`, { timeout: (SECONDS + 120) * 1000 }, async () => {

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -40,4 +41,29 @@ export async function waitForHealth(origin: string, wrangler: ChildProcess, seco
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`wrangler dev did not answer within ${seconds} s`);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** `wrangler dev` on free ports with `vars`, answering /api/health/; for tests that need the Worker as an HTTP server. */
+export async function startWorker(vars: Record<string, string>): Promise<{ origin: string; stop: () => void }> {
+  const port = await freePort();
+  const wrangler = spawnWranglerDev({
+    port,
+    stdio: "ignore",
+    vars,
+    extraArgs: ["--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHealth(origin, wrangler);
+  return { origin, stop: () => wrangler.kill("SIGINT") };
 }

@@ -5,13 +5,11 @@
  * token against the running service, and saves a screenshot under
  * artifacts/. Skipped, with a message, where no Chromium is installed.
  */
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { copyDocsAssets } from "../../scripts/docs-assets";
-import { spawnWranglerDev, waitForHealth } from "../../scripts/lib/wrangler-dev";
+import { startWorker } from "../../scripts/lib/wrangler-dev";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -29,18 +27,8 @@ const CHROMIUM_FLAGS = [
 ];
 const TAGS = ["auth", "patients", "doctors", "mappings", "audit", "health"];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
 describe.skipIf(!available)("the docs page in Chromium", () => {
-  let wrangler: ChildProcess;
+  let worker: { origin: string; stop: () => void } | undefined;
   let browser: Browser;
   let page: Page;
   let origin: string;
@@ -48,19 +36,12 @@ describe.skipIf(!available)("the docs page in Chromium", () => {
 
   beforeAll(async () => {
     copyDocsAssets();
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    wrangler = spawnWranglerDev({
-      port,
-      stdio: "ignore",
-      vars: {
-        NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
-        DATABASE_URL: "postgres://local:local@127.0.0.1/main",
-        JWT_SECRET: "browser-test-secret-0123456789abcdef0123",
-      },
-      extraArgs: ["--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    worker = await startWorker({
+      NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
+      DATABASE_URL: "postgres://local:local@127.0.0.1/main",
+      JWT_SECRET: "browser-test-secret-0123456789abcdef0123",
     });
-    await waitForHealth(origin, wrangler);
+    origin = worker.origin;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // playwright gives every launch a new, empty profile of its own.
@@ -75,7 +56,7 @@ describe.skipIf(!available)("the docs page in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    wrangler?.kill("SIGINT");
+    worker?.stop();
   });
 
   it("renders every operation group from the service's own assets, without errors", async () => {
