@@ -11,6 +11,9 @@ import type { AppEnv } from "../app-env";
 import { classifyDbError } from "../db/errors";
 import { logError } from "../lib/log";
 import { problemResponse, serviceUnavailable } from "../lib/problem";
+import { unauthorized } from "./auth";
+
+const USER_FOREIGN_KEYS = new Set(["patients_owner_id_users_id_fk", "doctors_created_by_users_id_fk"]);
 
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   const requestId = c.get("requestId");
@@ -19,6 +22,8 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
     return err.res ? err.getResponse() : problemResponse(err.status, err.message || "The request was refused.");
   }
   const db = classifyDbError(err);
+  // A valid token whose user no longer exists: the write's foreign key to users refuses it.
+  if (db?.constraint && USER_FOREIGN_KEYS.has(db.constraint)) return unauthorized().getResponse();
   if (db?.unavailable) {
     logError("db.unavailable", { requestId, code: db.code, path: c.req.routePath });
     return serviceUnavailable("The database is unavailable; try again shortly.").getResponse();

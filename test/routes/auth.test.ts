@@ -417,3 +417,30 @@ describe("secrets stay out of responses and logs", () => {
     expect(logs).toContain("db.unavailable");
   });
 });
+
+describe("tokens of users that do not exist", () => {
+  it("answer 401, not 500, on the routes that write on the user's behalf", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const ghost = await sign(
+      { sub: crypto.randomUUID(), iat, exp: iat + 600, jti: crypto.randomUUID(), typ: "access" },
+      env.JWT_SECRET,
+      "HS256",
+    );
+    const headers = { Authorization: `Bearer ${ghost}` };
+    for (const [path, body] of [
+      ["/api/patients/", { name: "Nobody's", date_of_birth: "1990-01-01", gender: "other" }],
+      ["/api/doctors/", { name: "Dr Nobody", specialization: "None" }],
+    ] as const) {
+      const res = await call(path, jsonRequest("POST", body, headers));
+      await expectProblem(res, 401);
+      expect(res.headers.get("WWW-Authenticate")).toBe("Bearer");
+    }
+  });
+});
+
+describe("register reports every problem at once", () => {
+  it("names the password rules even when another field is invalid too", async () => {
+    const body = await expectProblem(await register({ email: uniqueEmail(), password: "12345678" }), 400);
+    expect(Object.keys(body.errors ?? {}).sort()).toEqual(["name", "password"]);
+  });
+});
