@@ -38,15 +38,19 @@ export function fieldErrors(error: z.core.$ZodError, rootKey: string): FieldErro
 }
 
 /** Validates a JSON body against `schema` (use strict objects: unknown keys are errors). */
-export const jsonBody = <T extends z.ZodType>(schema: T) =>
-  zValidator("json", schema, (result, c) => {
-    if (!isJsonMediaType(c.req.header("Content-Type"))) {
-      throw problem(415, "The request body must be sent as application/json.");
-    }
+export const jsonBody = <T extends z.ZodType>(schema: T) => {
+  const validate = zValidator("json", schema, (result) => {
     if (!result.success) {
       throw problem(400, "The request body is invalid.", { errors: fieldErrors(result.error, "body") });
     }
   });
+  // 415 before anything reads the body: Hono's validator would parse `application/*+json` too.
+  const guarded: typeof validate = async (c, next) => {
+    if (!isJsonMediaType(c.req.header("Content-Type"))) throw problem(415, "The request body must be sent as application/json.");
+    return validate(c, next);
+  };
+  return guarded;
+};
 
 /** Validates query parameters; failures are 400 with `errors` keyed by parameter. */
 export const queryParams = <T extends z.ZodType>(schema: T) =>

@@ -41,6 +41,11 @@ describe("jsonBody", () => {
     await expectProblem(await post(JSON.stringify({ name: "a" }), {}), 415);
   });
 
+  it("answers 415, not 400, for malformed JSON sent as another +json type", async () => {
+    await expectProblem(await post("{bad", { "Content-Type": "application/vnd.api+json" }), 415);
+    await expectProblem(await post("{bad", { "Content-Type": "application/merge-patch+json" }), 415);
+  });
+
   it("answers 400 for malformed JSON and for an empty body", async () => {
     const body = await expectProblem(await post("{name: 'a'"), 400);
     expect(body.detail).toMatch(/JSON/);
