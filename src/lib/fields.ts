@@ -105,6 +105,7 @@ const isCalendarDate = (s: string) => {
 export const requiredPastDate = (from: string) =>
   z
     .string({ error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : "Must be a date (YYYY-MM-DD).") })
+    .trim()
     .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && isCalendarDate(s), {
       message: "Must be a date (YYYY-MM-DD).",
       abort: true,

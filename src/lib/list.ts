@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import * as z from "zod";
-import { storable } from "./fields";
+import { codePoints, storable } from "./fields";
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z
@@ -32,16 +32,19 @@ export function orderingParam<const F extends readonly [string, ...string[]]>(fi
     .optional();
 }
 
-/** A free-text query parameter: no U+0000, at most `max` characters, trimmed; empty means absent. */
+/**
+ * A text query parameter: no U+0000, at most `max` characters, trimmed like
+ * every string (§1); blank means absent.
+ */
 export const textParam = (name: string, max: number) =>
   z
     .string()
-    .max(max, `${name} must be at most ${max} characters.`)
+    .refine((s) => codePoints(s) <= max, `${name} must be at most ${max} characters.`)
     .refine(storable, `${name} must not contain U+0000 or unpaired surrogates.`)
     .transform((s) => s.trim() || undefined)
     .optional();
 
-/** Free-text search, matched literally and case-insensitively. */
+/** Free-text search: `%`, `_` and `\` match only themselves (see containsPattern), case-insensitively. */
 export const searchParam = textParam("search", 200);
 
 /** A LIKE pattern that matches `text` literally anywhere (with ESCAPE '\'). */

@@ -18,7 +18,11 @@ import { requireUser } from "../middleware/auth";
 import { database } from "../middleware/database";
 import { doctorSchema } from "./doctors";
 
-const uuidField = (name: string) => z.string({ error: `${name} is required and must be a UUID.` }).pipe(uuidString);
+const uuidField = (name: string) =>
+  z
+    .string({ error: `${name} is required and must be a UUID.` })
+    .trim()
+    .pipe(uuidString);
 const mappingBody = z.strictObject({ patient_id: uuidField("patient_id"), doctor_id: uuidField("doctor_id") });
 const listQuery = z.object({
   ...pageParams,

@@ -783,3 +783,15 @@ describe("database round trips", () => {
     expect(trips).toBe(0);
   });
 });
+
+describe("POST /api/mappings/ with padded ids", () => {
+  it("trims the ids like any other string", async () => {
+    const user = await newUser();
+    const [patient, doctor] = await Promise.all([createPatient(user), createDoctor(user)]);
+    const res = await call(
+      "/api/mappings/",
+      jsonRequest("POST", { patient_id: ` ${patient.body.id} `, doctor_id: `${doctor.body.id}\n` }, user.auth),
+    );
+    expect(res.status).toBe(201);
+  });
+});

@@ -1050,3 +1050,12 @@ describe("round trips", () => {
     expect(counts).toEqual({ list: 1, create: 1, read: 1, put: 1, patch: 1, delete: 1 });
   });
 });
+
+describe("trimming", () => {
+  it("trims the date of birth like any other string", async () => {
+    const user = await newUser();
+    const res = await call("/api/patients/", jsonRequest("POST", { ...VALID_PATIENT, date_of_birth: " 1990-01-02 " }, user.auth));
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { date_of_birth: string }).date_of_birth).toBe("1990-01-02");
+  });
+});
