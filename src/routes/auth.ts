@@ -33,9 +33,18 @@ const registerBody = z
     email: requiredEmail(),
     password: verbatimText(8, 128),
   })
-  .superRefine(({ password, email }, ctx) => {
-    for (const message of passwordProblems(password, email)) ctx.addIssue({ code: "custom", path: ["password"], message });
-  });
+  .superRefine(
+    ({ password, email }, ctx) => {
+      for (const message of passwordProblems(password, String(email).trim().toLowerCase())) {
+        ctx.addIssue({ code: "custom", path: ["password"], message });
+      }
+    },
+    // Also when another field failed, so that one answer lists every problem.
+    {
+      when: ({ value }) =>
+        typeof (value as { password?: unknown })?.password === "string" && typeof (value as { email?: unknown })?.email === "string",
+    },
+  );
 
 const loginBody = z.strictObject({
   email: requiredEmail(),
