@@ -33,9 +33,13 @@ export const jsonObject = (fields: Record<string, string>) => (alias: string) =>
 export const versionMatches = (column: string, versions: string | undefined) =>
   versions === undefined ? sql`true` : sql`${sql.raw(column)} = ANY(${versions}::int[])`;
 
-export interface AuditEntry {
-  actorId: string;
+/** Who makes a request: the verified token's user and the request's id (both go in the audit row). */
+export interface Actor {
+  userId: string;
   requestId: string;
+}
+
+export interface AuditEntry {
   action: (typeof AUDIT_ACTIONS)[number];
   resourceType: (typeof AUDIT_RESOURCE_TYPES)[number];
   /** An SQL expression for the resource id (NULL for lists). */
@@ -49,9 +53,9 @@ export interface AuditEntry {
  * (and transaction) as the operation, so it exists exactly when the
  * statement commits, and its outcome is read from what the statement did.
  */
-export const auditInsert = (a: AuditEntry) => sql`
+export const auditInsert = (actor: Actor, a: AuditEntry) => sql`
   INSERT INTO audit_events (actor_id, action, resource_type, resource_id, request_id, outcome)
-  SELECT ${a.actorId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${a.requestId}, ${a.outcome}`;
+  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${a.outcome}`;
 
 /** `ORDER BY <column> [DESC], id [DESC]`: always with the id, so pages are stable. */
 export function orderBy(column: string, descending: boolean, alias = ""): SQL {

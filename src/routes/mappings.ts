@@ -83,6 +83,7 @@ export const mappingDocs: RouteDoc[] = [
 ];
 
 const NOT_FOUND = "No mapping with this id.";
+const NO_SUCH_PATIENT = "No patient with this id.";
 // The same words whether the patient does not exist or is someone else's.
 const NOT_YOUR_PATIENT = "Must be the id of one of your patients.";
 const NO_SUCH_DOCTOR = "Must be the id of a doctor.";
@@ -119,10 +120,10 @@ export const mappingRoutes = new Hono<AppEnv>()
     if (outcome.status === "conflict") throw problem(409, "This doctor is already assigned to this patient.");
     return created(c, "/api/mappings", outcome.value);
   })
-  .get("/patient/:id", queryParams(pageQuery), idParam("No patient with this id."), async (c) => {
+  .get("/patient/:id", queryParams(pageQuery), idParam(NO_SUCH_PATIENT), async (c) => {
     const q = c.req.valid("query");
     const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
-    if (!page) throw problem(404, "No patient with this id.");
+    if (!page) throw problem(404, NO_SUCH_PATIENT);
     return c.json(envelope(c, q, page.count, page.results));
   })
   .get("/:id", idParam(NOT_FOUND), async (c) => {

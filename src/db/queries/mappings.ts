@@ -6,9 +6,18 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { auditInsert, auditOutcome, isoTimestamp, jsonObject, listTotal, outcomeOf, versionMatches, type WriteOutcome } from "../fragments";
+import {
+  type Actor,
+  auditInsert,
+  auditOutcome,
+  isoTimestamp,
+  jsonObject,
+  listTotal,
+  outcomeOf,
+  versionMatches,
+  type WriteOutcome,
+} from "../fragments";
 import { assignedDoctorJson } from "./doctors";
-import type { Actor } from "./patients";
 
 export type MappingJson = Record<string, unknown> & { id: string; version: number };
 
@@ -24,7 +33,7 @@ const mappingJson = jsonObject(MAPPING_FIELDS);
 const versionedMappingJson = jsonObject({ ...MAPPING_FIELDS, version: "1" });
 
 const audit = (actor: Actor, action: "create" | "read" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
-  auditInsert({ ...actor, actorId: actor.userId, action, resourceType: "mapping", resourceId, outcome });
+  auditInsert(actor, { action, resourceType: "mapping", resourceId, outcome });
 
 export type CreateMappingOutcome =
   | { status: "ok"; value: MappingJson }

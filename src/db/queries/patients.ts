@@ -2,9 +2,10 @@
  * Patient SQL: every statement carries the owner condition and writes its
  * audit row in the same round trip (API.md §3, §6).
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import {
+  type Actor,
   auditInsert,
   auditOutcome,
   type ColumnValues,
@@ -21,10 +22,8 @@ import {
   type WriteOutcome,
 } from "../fragments";
 
-export interface Actor {
-  userId: string;
-  requestId: string;
-}
+const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
+  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome });
 
 /** A patient as the API shows it, built by Postgres. */
 export type PatientJson = Record<string, unknown> & { id: string; version: number };
@@ -50,7 +49,7 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
   const { rows } = await db.execute<{ body: PatientJson }>(sql`
     WITH ins AS (
       INSERT INTO patients (owner_id, ${columnList(values)}) VALUES (${actor.userId}, ${valueList(values)}) RETURNING *
-    ), audit AS (${auditInsert({ ...actor, actorId: actor.userId, action: "create", resourceType: "patient", resourceId: sql`(SELECT id FROM ins)`, outcome: sql`'success'` })})
+    ), audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
     SELECT ${versionedPatientJson("ins")} AS body FROM ins`);
   return rows[0].body;
 }
@@ -58,7 +57,7 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
 export async function readPatient(db: Db, actor: Actor, id: string): Promise<PatientJson | undefined> {
   const { rows } = await db.execute<{ body: PatientJson }>(sql`
     WITH p AS (SELECT * FROM patients WHERE id = ${id} AND owner_id = ${actor.userId}),
-    audit AS (${auditInsert({ ...actor, actorId: actor.userId, action: "read", resourceType: "patient", resourceId: sql`${id}::uuid`, outcome: auditOutcome("p") })})
+    audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("p"))})
     SELECT ${versionedPatientJson("p")} AS body FROM p`);
   return rows[0]?.body;
 }
@@ -76,7 +75,7 @@ export async function updatePatient(
       UPDATE patients SET ${setClause(values)}
       WHERE id = ${id} AND owner_id = ${actor.userId} AND ${versionMatches("version", ifMatch)}
       RETURNING *
-    ), audit AS (${auditInsert({ ...actor, actorId: actor.userId, action: "update", resourceType: "patient", resourceId: sql`${id}::uuid`, outcome: auditOutcome("upd", { found: "cur" }) })})
+    ), audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }))})
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT ${versionedPatientJson("upd")} FROM upd) AS body`);
   return outcomeOf(rows[0]);
 }
@@ -87,7 +86,7 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
     WITH cur AS (SELECT id FROM patients WHERE id = ${id} AND owner_id = ${actor.userId} FOR UPDATE),
     del AS (
       DELETE FROM patients WHERE id = ${id} AND owner_id = ${actor.userId} AND ${versionMatches("version", ifMatch)} RETURNING id
-    ), audit AS (${auditInsert({ ...actor, actorId: actor.userId, action: "delete", resourceType: "patient", resourceId: sql`${id}::uuid`, outcome: auditOutcome("del", { found: "cur" }) })})
+    ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
   return outcomeOf(rows[0]);
 }
@@ -106,7 +105,7 @@ export async function listPatients(
   }`;
   const order = orderBy(q.ordering?.field ?? "created_at", q.ordering?.descending ?? false, "p.");
   const { rows } = await db.execute<{ count: number; results: Record<string, unknown>[] }>(sql`
-    WITH audit AS (${auditInsert({ ...actor, actorId: actor.userId, action: "list", resourceType: "patient", resourceId: sql`NULL::uuid`, outcome: sql`'success'` })})
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${listTotal("patients", actor.userId, q.pattern !== undefined, matches)} AS count,
            (SELECT coalesce(json_agg(${patientJson("p")} ORDER BY ${order}), '[]'::json)
             FROM (SELECT * FROM patients WHERE ${matches} ORDER BY ${orderBy(q.ordering?.field ?? "created_at", q.ordering?.descending ?? false)}
