@@ -12,6 +12,14 @@ const ALG = "HS256";
 /** Tolerated clock difference for `iat` between Worker instances. `exp` gets none. */
 const IAT_LEEWAY_SECONDS = 60;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Compact JWS as we issue it: three unpadded base64url segments, and an
+ * HS256 signature (32 bytes) in its one canonical 43-character spelling —
+ * the last character carries 4 bits, so its low 2 bits must be zero.
+ * hono's decoder forgives `=` padding and those bits, which would let one
+ * token be spelled several ways; we accept only the spelling we issued.
+ */
+const ISSUED_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
 export interface IssuedTokens {
   access: string;
@@ -29,6 +37,7 @@ export async function signAccessToken(userId: string, config: AuthConfig): Promi
 
 /** The user id of a valid access token, or undefined for anything else. */
 export async function verifyAccessToken(token: string, secret: string): Promise<string | undefined> {
+  if (!ISSUED_SHAPE.test(token)) return undefined;
   try {
     // hono checks exp (strictly) and the signature with alg pinned; iat we check with a leeway below.
     const claims = await verify(token, secret, { alg: ALG, iat: false });
