@@ -3,7 +3,8 @@
  * driven by playwright-core) opens /api/docs/ from `wrangler dev`, waits for
  * the operations, checks every tag is there, uses "Try it out" with a bearer
  * token against the running service, and saves a screenshot under
- * artifacts/. Skipped, with a message, where no Chromium is installed.
+ * artifacts/. Skipped, with a message, where no Chromium is installed —
+ * except in CI (`CI` set), where a missing browser fails the file.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -13,7 +14,11 @@ import { startWorker } from "../../scripts/lib/wrangler-dev";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
-if (!available) console.warn(`[docs browser test] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!available) {
+  // On a developer's machine a missing browser skips the test; in CI it must run, so it fails.
+  if (process.env.CI) throw new Error(`[docs browser test] no Chromium at ${CHROMIUM}, and CI must run this test`);
+  console.warn(`[docs browser test] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+}
 
 // Offline-friendly flags: without the background-networking ones Chromium keeps dialling out.
 const CHROMIUM_FLAGS = [
