@@ -47,15 +47,37 @@ class BadRequest extends Error {}
 
 /**
  * Injected faults (tests only), per connection string so that one test's
- * fault touches no other test's requests:
+ * fault touches no other test's requests. Before any SQL runs:
  * - `refuse`: the connection is cut as soon as the request arrives;
  * - `error`: HTTP 500, as Neon answers when it is in trouble;
- * - `hang`: no answer at all (the Worker's own timeout must end it);
+ * - `hang`: no answer at all (the Worker's own timeout must end it).
+ * After the SQL ran, so the Worker cannot know whether it took effect:
  * - `drop-before-commit`: the SQL runs, is rolled back, and the connection is cut;
- * - `drop-after-commit`: the SQL runs and commits, and the connection is cut.
+ * - `drop-after-commit`: the SQL runs and commits, and the connection is cut;
+ * - `error-after-commit`: the SQL runs and commits, and the answer is HTTP 500;
+ * - `hang-after-commit`: the SQL runs and commits, and no answer comes.
+ * A fault set `from` N spares the connection's first N − 1 SQL requests, so
+ * that a later round trip of one API request (login's second) can be hit.
  */
-export const FAULTS = ["refuse", "error", "hang", "drop-before-commit", "drop-after-commit"] as const;
+export const FAULTS = [
+  "refuse",
+  "error",
+  "hang",
+  "drop-before-commit",
+  "drop-after-commit",
+  "error-after-commit",
+  "hang-after-commit",
+] as const;
 export type Fault = (typeof FAULTS)[number];
+
+interface FaultState {
+  mode: Fault;
+  /** The first SQL request (1-based, counted per connection from when the fault was set) that meets the fault. */
+  from: number;
+  seen: number;
+  /** Requests still being handled: clearing the fault waits for them, so a read-back sees their commit or rollback. */
+  pending: Set<Promise<unknown>>;
+}
 
 interface Stats {
   /** HTTP requests answered: one per database round trip. */
@@ -154,14 +176,24 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   const stats = (connection?: string): Stats =>
     connection === undefined ? { ...total } : { ...(byConnection.get(connection) ?? { requests: 0, queries: 0 }) };
 
-  const faults = new Map<string, Fault>();
+  const faults = new Map<string, FaultState>();
   let latencyMs = 0;
   let last: { headers: Record<string, string>; body: string } | undefined;
 
-  const handleSql = async (req: IncomingMessage, res: ServerResponse) => {
+  const handleSql = (req: IncomingMessage, res: ServerResponse) => {
     const connection = req.headers["neon-connection-string"];
     if (typeof connection !== "string" || connection === "") throw new BadRequest("missing Neon-Connection-String header");
-    const fault = faults.get(connectionKey(connection));
+    const state = faults.get(connectionKey(connection));
+    if (!state) return answerSql(req, res, connection);
+    state.seen++;
+    const handled = answerSql(req, res, connection, state.seen >= state.from ? state.mode : undefined);
+    const settled = handled.catch(() => {});
+    state.pending.add(settled);
+    void settled.then(() => state.pending.delete(settled));
+    return handled;
+  };
+
+  const answerSql = async (req: IncomingMessage, res: ServerResponse, connection: string, fault?: Fault) => {
     if (fault === "refuse") return void req.socket.destroy();
     if (fault === "error") return send(res, 500, { message: "injected fault: server error" });
     if (fault === "hang") return;
@@ -183,10 +215,13 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
         : { ...r, rowAsArray: false, rows: r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]]))) };
 
     const batch = (body as { queries?: unknown }).queries;
-    if (fault === "drop-before-commit" || fault === "drop-after-commit") {
+    if (fault !== undefined) {
+      // Every after-SQL fault: the SQL runs as one transaction, then the answer goes wrong.
       const qs = Array.isArray(batch) ? batch.map(parseQuery) : [parseQuery(body)];
       count(connectionKey(connection), qs.length);
-      await backend.batch(qs, batchOptions(req), fault === "drop-after-commit");
+      await backend.batch(qs, batchOptions(req), fault !== "drop-before-commit");
+      if (fault === "error-after-commit") return send(res, 500, { message: "injected fault: server error" });
+      if (fault === "hang-after-commit") return;
       return void req.socket.destroy();
     }
     if (Array.isArray(batch)) {
@@ -201,11 +236,20 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
     }
   };
 
-  const setFault = (connection: string, mode: string, res: ServerResponse) => {
+  /** POST /faults?connection=…&mode=…[&from=N]; mode=none answers once the connection's faulted requests are settled. */
+  const setFault = async (params: URLSearchParams, res: ServerResponse) => {
+    const connection = params.get("connection") ?? "";
+    const mode = params.get("mode") ?? "";
+    const from = params.get("from") ?? "1";
     if (!connection) throw new BadRequest("connection is required");
-    if (mode === "none") faults.delete(connection);
-    else if ((FAULTS as readonly string[]).includes(mode)) faults.set(connection, mode as Fault);
-    else throw new BadRequest(`mode must be none or one of ${FAULTS.join(", ")}`);
+    if (!/^[1-9]\d{0,5}$/.test(from)) throw new BadRequest("from must be a positive integer");
+    if (mode === "none") {
+      const pending = faults.get(connection)?.pending ?? [];
+      faults.delete(connection);
+      await Promise.all(pending);
+    } else if ((FAULTS as readonly string[]).includes(mode)) {
+      faults.set(connection, { mode: mode as Fault, from: Number(from), seen: 0, pending: new Set() });
+    } else throw new BadRequest(`mode must be none or one of ${FAULTS.join(", ")}`);
     res.writeHead(204).end();
   };
 
@@ -218,7 +262,7 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
         : route === "GET /stats"
           ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
           : route === "POST /faults"
-            ? Promise.resolve().then(() => setFault(url.searchParams.get("connection") ?? "", url.searchParams.get("mode") ?? "", res))
+            ? Promise.resolve().then(() => setFault(url.searchParams, res))
             : Promise.resolve(send(res, 404, { message: "not found" }));
     work.catch((error: unknown) => {
       if (res.headersSent) return;
