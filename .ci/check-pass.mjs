@@ -9,7 +9,8 @@ const backend = JSON.parse(readFileSync("artifacts/test-backend.json", "utf8"));
 const results = JSON.parse(readFileSync("artifacts/test-results.json", "utf8"));
 const problems = [];
 if (backend.kind !== kind) problems.push(`ran on ${backend.kind}, expected ${kind}`);
-if (!new RegExp(versionPattern).test(backend.version)) problems.push(`database version "${backend.version}" does not match /${versionPattern}/`);
+if (!new RegExp(versionPattern).test(backend.version))
+  problems.push(`database version "${backend.version}" does not match /${versionPattern}/`);
 if (results.numTotalTests === 0) problems.push("ran no test");
 if (results.numFailedTests > 0 || !results.success) problems.push(`${results.numFailedTests} failed`);
 if (results.numPendingTests > 0 || results.numPendingTestSuites > 0 || results.numTodoTests > 0) {
