@@ -24,6 +24,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
@@ -35,7 +36,10 @@ import { createThrowawayDatabase } from "./lib/migrate.ts";
 import { type Backend, openBackend } from "./neon-local/backends.ts";
 import { type NeonLocalServer, startNeonLocalServer } from "./neon-local/server.ts";
 
+/** Run as `npm run bench`, not imported by scripts/profile.ts for its helpers (whose arguments are not ours). */
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
 const { values: opts } = parseArgs({
+  args: isMain ? process.argv.slice(2) : [],
   options: {
     duration: { type: "string", default: "5" },
     connections: { type: "string", default: "10" },
@@ -48,15 +52,15 @@ const CONNECTIONS = Number(opts.connections);
 const DB_LATENCY = Number(opts["db-latency"]);
 const LATENCY_DURATION = Number(opts["latency-duration"]);
 const JWT_SECRET = randomBytes(32).toString("base64url");
-const PASSWORD = "a benchmark pass phrase";
+export const PASSWORD = "a benchmark pass phrase";
 /** The Worker's DATABASE_URL as the endpoint counts it (the driver sends postgresql://). */
-const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
+export const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
 const WORKER_CONNECTION = WORKER_DATABASE_URL.replace(/^postgres:/, "postgresql:");
 const BIG = 100_000;
 const SMALL = 1_000;
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const root = new URL("..", import.meta.url).pathname;
+export const log = (line: string) => process.stdout.write(`${line}\n`);
+export const root = new URL("..", import.meta.url).pathname;
 
 // ---------- database ----------
 
@@ -71,7 +75,7 @@ async function postgresReachable(url: string) {
   }
 }
 
-async function openDatabase(): Promise<{ backend: Backend; version: string; drop: () => Promise<void> }> {
+export async function openDatabase(): Promise<{ backend: Backend; version: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   if (process.env.BENCH_DATABASE_URL || (await postgresReachable(serverUrl))) {
     const db = await createThrowawayDatabase(serverUrl, "api_bench");
@@ -96,14 +100,14 @@ function progress(label: string, done: number, total: number) {
 
 const q = (backend: Backend, query: string, params: (string | null)[] = []) => backend.query({ query, params });
 
-interface Seed {
+export interface Seed {
   big: { id: string; email: string };
   small: { id: string; email: string };
   doctorIds: string[];
   bigPatientIds: string[];
 }
 
-async function seed(backend: Backend): Promise<Seed> {
+export async function seed(backend: Backend): Promise<Seed> {
   log("Seeding");
   const passwordHash = await hashPassword(PASSWORD, 100_000);
   const users = await q(
@@ -168,11 +172,13 @@ async function seedRefreshTokens(backend: Backend, userId: string, count: number
 
 // ---------- the Worker ----------
 
-function buildBundle(): { path: string; gzipBytes: number } {
+/** The deployable bundle (and its source map, `<path>.map`); unminified keeps function names readable in a profile. */
+export function buildBundle(minify = true): { path: string; gzipBytes: number } {
   const outdir = mkdtempSync(join(tmpdir(), "bench-dist-"));
+  const minifyFlag = minify ? "--minify" : "--no-minify";
   execFileSync(
     process.execPath,
-    [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir", outdir],
+    [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", minifyFlag, "--outdir", outdir],
     {
       cwd: root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -293,10 +299,10 @@ async function ceiling(endpoint: NeonLocalServer, seconds: number): Promise<numb
 
 // ---------- report ----------
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (n: number) => `${fmt(n * 100)} %`;
 
-function versions() {
+export function versions() {
   const pkg = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
   return `Node ${process.version}, workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}), wrangler ${pkg("wrangler")}, hono ${pkg("hono")}, drizzle-orm ${pkg("drizzle-orm")}, @neondatabase/serverless ${pkg("@neondatabase/serverless")}, autocannon ${pkg("autocannon")}`;
 }
@@ -555,4 +561,4 @@ ${problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join("\n")}\
   process.exit(failed ? 1 : 0);
 }
 
-await main();
+if (isMain) await main();
