@@ -13,13 +13,13 @@ import { errorHandler } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { jsonSecureHeaders, noStore } from "./middleware/response-headers";
 import { routeGuard } from "./middleware/route-guard";
-import { auditRoutes } from "./routes/audit";
-import { authRoutes } from "./routes/auth";
-import { docsRoutes, openApiRoutes } from "./routes/docs";
-import { doctorRoutes } from "./routes/doctors";
-import { healthRoutes } from "./routes/health";
-import { mappingRoutes } from "./routes/mappings";
-import { patientRoutes } from "./routes/patients";
+import { auditRoutes } from "./resources/audit/routes";
+import { authRoutes } from "./resources/auth/routes";
+import { docsRoutes, openApiRoutes } from "./resources/docs/routes";
+import { doctorRoutes } from "./resources/doctors/routes";
+import { healthRoutes } from "./resources/health/routes";
+import { mappingRoutes } from "./resources/mappings/routes";
+import { patientRoutes } from "./resources/patients/routes";
 
 const app = new Hono<AppEnv>({ strict: false });
 

@@ -8,10 +8,10 @@ import { hc } from "hono/client";
 import { describe, expect, it } from "vitest";
 import type { AppType } from "../src/index";
 import { pageOf } from "../src/lib/openapi";
-import { tokensSchema, userSchema } from "../src/routes/auth";
-import { doctorSchema } from "../src/routes/doctors";
-import { assignedDoctorSchema, mappingSchema } from "../src/routes/mappings";
-import { patientSchema } from "../src/routes/patients";
+import { tokensSchema, userSchema } from "../src/resources/auth/routes";
+import { doctorSchema } from "../src/resources/doctors/routes";
+import { assignedDoctorSchema, mappingSchema } from "../src/resources/mappings/routes";
+import { patientSchema } from "../src/resources/patients/routes";
 import { ORIGIN, PASSWORD, uniqueEmail } from "./helpers";
 
 const client = (token?: string) =>

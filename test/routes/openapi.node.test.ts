@@ -6,7 +6,7 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument } from "../../src/lib/openapi";
-import { routeDocs } from "../../src/routes/docs";
+import { routeDocs } from "../../src/resources/docs/routes";
 
 describe("the OpenAPI document", () => {
   it("is a valid OpenAPI 3.1 document", async () => {

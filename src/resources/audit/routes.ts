@@ -4,15 +4,15 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import { listAudit } from "../db/queries/audit";
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES } from "../db/schema";
-import { envelope, pageParams } from "../lib/list";
-import { pageOf, type RouteDoc } from "../lib/openapi";
-import { problem } from "../lib/problem";
-import { queryParams, uuidString } from "../lib/validation";
-import { requireUser } from "../middleware/auth";
-import { database } from "../middleware/database";
+import type { AppEnv } from "../../app-env";
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES } from "../../db/schema";
+import { envelope, pageParams } from "../../lib/list";
+import { pageOf, type RouteDoc } from "../../lib/openapi";
+import { problem } from "../../lib/problem";
+import { queryParams, uuidString } from "../../lib/validation";
+import { requireUser } from "../../middleware/auth";
+import { database } from "../../middleware/database";
+import { listAudit } from "./queries";
 
 const choice = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z.enum(values, { error: `${name} must be one of: ${values.join(", ")}.` }).optional();

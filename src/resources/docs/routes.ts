@@ -5,14 +5,14 @@
  * assets (public/api/docs/assets), so it needs no CDN.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
-import { buildOpenApiDocument, type RouteDoc } from "../lib/openapi";
-import { auditDocs } from "./audit";
-import { authDocs } from "./auth";
-import { doctorDocs } from "./doctors";
-import { healthDocs } from "./health";
-import { mappingDocs } from "./mappings";
-import { patientDocs } from "./patients";
+import type { AppEnv } from "../../app-env";
+import { buildOpenApiDocument, type RouteDoc } from "../../lib/openapi";
+import { auditDocs } from "../audit/routes";
+import { authDocs } from "../auth/routes";
+import { doctorDocs } from "../doctors/routes";
+import { healthDocs } from "../health/routes";
+import { mappingDocs } from "../mappings/routes";
+import { patientDocs } from "../patients/routes";
 
 export const routeDocs: RouteDoc[] = [...authDocs, ...patientDocs, ...doctorDocs, ...mappingDocs, ...auditDocs, ...healthDocs];
 

@@ -5,18 +5,18 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import { classifyDbError } from "../db/errors";
-import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "../db/queries/mappings";
-import { ifMatchVersions } from "../lib/etag";
-import { envelope, orderingParam, pageParams } from "../lib/list";
-import { pageOf, type RouteDoc } from "../lib/openapi";
-import { problem } from "../lib/problem";
-import { actorOf, conditionalGet, created, unwrap } from "../lib/resource";
-import { idParam, jsonBody, queryParams, uuidString } from "../lib/validation";
-import { requireUser } from "../middleware/auth";
-import { database } from "../middleware/database";
-import { doctorSchema } from "./doctors";
+import type { AppEnv } from "../../app-env";
+import { classifyDbError } from "../../db/errors";
+import { ifMatchVersions } from "../../lib/etag";
+import { envelope, orderingParam, pageParams } from "../../lib/list";
+import { pageOf, type RouteDoc } from "../../lib/openapi";
+import { problem } from "../../lib/problem";
+import { actorOf, conditionalGet, created, unwrap } from "../../lib/resource";
+import { idParam, jsonBody, queryParams, uuidString } from "../../lib/validation";
+import { requireUser } from "../../middleware/auth";
+import { database } from "../../middleware/database";
+import { doctorSchema } from "../doctors/routes";
+import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "./queries";
 
 const uuidField = (name: string) =>
   z

@@ -4,7 +4,7 @@
  * (API.md §4). Not audited: the trail covers patients and mappings.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db } from "../../db/client";
 import {
   type ColumnValues,
   columnList,
@@ -17,7 +17,7 @@ import {
   valueList,
   versionMatches,
   type WriteOutcome,
-} from "../fragments";
+} from "../../db/fragments";
 
 export type DoctorJson = Record<string, unknown> & { id: string; version: number };
 

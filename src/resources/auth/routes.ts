@@ -4,8 +4,18 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import { classifyDbError } from "../db/errors";
+import type { AppEnv } from "../../app-env";
+import { classifyDbError } from "../../db/errors";
+import { type AuthConfig, authConfig } from "../../lib/config";
+import { requiredEmail, requiredText, verbatimText } from "../../lib/fields";
+import type { RouteDoc } from "../../lib/openapi";
+import { hashPassword, verifyPassword } from "../../lib/password";
+import { passwordProblems } from "../../lib/password-rules";
+import { problem } from "../../lib/problem";
+import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../../lib/tokens";
+import { jsonBody } from "../../lib/validation";
+import { requireUser, unauthorized } from "../../middleware/auth";
+import { database } from "../../middleware/database";
 import {
   findUser,
   insertUser,
@@ -15,17 +25,7 @@ import {
   revokeFamily,
   rotateRefreshToken,
   startSession,
-} from "../db/queries/auth";
-import { type AuthConfig, authConfig } from "../lib/config";
-import { requiredEmail, requiredText, verbatimText } from "../lib/fields";
-import type { RouteDoc } from "../lib/openapi";
-import { hashPassword, verifyPassword } from "../lib/password";
-import { passwordProblems } from "../lib/password-rules";
-import { problem } from "../lib/problem";
-import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../lib/tokens";
-import { jsonBody } from "../lib/validation";
-import { requireUser, unauthorized } from "../middleware/auth";
-import { database } from "../middleware/database";
+} from "./queries";
 
 const registerBody = z
   .strictObject({

@@ -5,7 +5,7 @@
  * (API.md §5, §6).
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db } from "../../db/client";
 import {
   type Actor,
   auditInsert,
@@ -16,8 +16,8 @@ import {
   outcomeOf,
   versionMatches,
   type WriteOutcome,
-} from "../fragments";
-import { assignedDoctorJson } from "./doctors";
+} from "../../db/fragments";
+import { assignedDoctorJson } from "../doctors/queries";
 
 export type MappingJson = Record<string, unknown> & { id: string; version: number };
 

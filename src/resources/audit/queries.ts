@@ -1,7 +1,7 @@
 /** The audit trail for administrators (API.md §7), newest first; the admin check is part of the statement. */
 import { sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { isoTimestamp, jsonObject } from "../fragments";
+import type { Db } from "../../db/client";
+import { isoTimestamp, jsonObject } from "../../db/fragments";
 
 const auditJson = jsonObject({
   id: "$.id",

@@ -4,8 +4,8 @@
  * concurrent uses of one token can never both succeed.
  */
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { users } from "../schema";
+import type { Db } from "../../db/client";
+import { users } from "../../db/schema";
 
 const publicUser = { id: users.id, name: users.name, email: users.email, createdAt: users.createdAt };
 export type PublicUser = { id: string; name: string; email: string; createdAt: Date };

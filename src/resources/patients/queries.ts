@@ -3,7 +3,7 @@
  * audit row in the same round trip (API.md §3, §6).
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db } from "../../db/client";
 import {
   type Actor,
   auditInsert,
@@ -20,7 +20,7 @@ import {
   valueList,
   versionMatches,
   type WriteOutcome,
-} from "../fragments";
+} from "../../db/fragments";
 
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
   auditInsert(actor, { action, resourceType: "patient", resourceId, outcome });

@@ -5,19 +5,19 @@
  */
 import { type Context, Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import type { ColumnValues } from "../db/fragments";
-import { createPatient, deletePatient, listPatients, PATIENT_ORDERING, readPatient, updatePatient } from "../db/queries/patients";
-import { GENDERS } from "../db/schema";
-import { ifMatchVersions } from "../lib/etag";
-import { optionalEmail, optionalPhone, optionalText, requiredChoice, requiredPastDate, requiredText } from "../lib/fields";
-import { containsPattern, envelope, orderingParam, pageParams, searchParam } from "../lib/list";
-import { pageOf, type RouteDoc } from "../lib/openapi";
-import { problem } from "../lib/problem";
-import { actorOf, conditionalGet, created, ok, unwrap } from "../lib/resource";
-import { idParam, jsonBody, queryParams } from "../lib/validation";
-import { requireUser } from "../middleware/auth";
-import { database } from "../middleware/database";
+import type { AppEnv } from "../../app-env";
+import type { ColumnValues } from "../../db/fragments";
+import { GENDERS } from "../../db/schema";
+import { ifMatchVersions } from "../../lib/etag";
+import { optionalEmail, optionalPhone, optionalText, requiredChoice, requiredPastDate, requiredText } from "../../lib/fields";
+import { containsPattern, envelope, orderingParam, pageParams, searchParam } from "../../lib/list";
+import { pageOf, type RouteDoc } from "../../lib/openapi";
+import { problem } from "../../lib/problem";
+import { actorOf, conditionalGet, created, ok, unwrap } from "../../lib/resource";
+import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { requireUser } from "../../middleware/auth";
+import { database } from "../../middleware/database";
+import { createPatient, deletePatient, listPatients, PATIENT_ORDERING, readPatient, updatePatient } from "./queries";
 
 const fields = {
   name: requiredText(200),

@@ -5,9 +5,9 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import type { RouteDoc } from "../lib/openapi";
-import { database } from "../middleware/database";
+import type { AppEnv } from "../../app-env";
+import type { RouteDoc } from "../../lib/openapi";
+import { database } from "../../middleware/database";
 
 export const healthRoutes = new Hono<AppEnv>()
   .get("/", (c) => c.json({ status: "ok" as const }))

@@ -4,19 +4,19 @@
  */
 import { type Context, Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../app-env";
-import { classifyDbError } from "../db/errors";
-import type { ColumnValues } from "../db/fragments";
-import { createDoctor, DOCTOR_ORDERING, deleteDoctor, listDoctors, readDoctor, updateDoctor } from "../db/queries/doctors";
-import { ifMatchVersions } from "../lib/etag";
-import { optionalEmail, optionalPhone, optionalText, requiredText } from "../lib/fields";
-import { containsPattern, envelope, orderingParam, pageParams, searchParam, textParam } from "../lib/list";
-import { pageOf, type RouteDoc } from "../lib/openapi";
-import { problem } from "../lib/problem";
-import { conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../lib/resource";
-import { idParam, jsonBody, queryParams } from "../lib/validation";
-import { requireUser } from "../middleware/auth";
-import { database } from "../middleware/database";
+import type { AppEnv } from "../../app-env";
+import { classifyDbError } from "../../db/errors";
+import type { ColumnValues } from "../../db/fragments";
+import { ifMatchVersions } from "../../lib/etag";
+import { optionalEmail, optionalPhone, optionalText, requiredText } from "../../lib/fields";
+import { containsPattern, envelope, orderingParam, pageParams, searchParam, textParam } from "../../lib/list";
+import { pageOf, type RouteDoc } from "../../lib/openapi";
+import { problem } from "../../lib/problem";
+import { conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../../lib/resource";
+import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { requireUser } from "../../middleware/auth";
+import { database } from "../../middleware/database";
+import { createDoctor, DOCTOR_ORDERING, deleteDoctor, listDoctors, readDoctor, updateDoctor } from "./queries";
 
 const fields = {
   name: requiredText(200),
