@@ -2,12 +2,14 @@
  * Copies Swagger UI's script and stylesheet from node_modules into
  * public/api/docs/assets/, where Workers static assets serve them: the docs
  * page needs no CDN (it works offline in `wrangler dev`) and adds nothing to
- * the Worker bundle. Runs before dev, test and deploy (npm pre-scripts).
+ * the Worker bundle. Also writes the OpenAPI document it shows
+ * (scripts/openapi.ts). Runs before dev, test and deploy (npm pre-scripts).
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeOpenApiDocument } from "./openapi.ts";
 
 export const DOCS_ASSETS_DIR = fileURLToPath(new URL("../public/api/docs/assets", import.meta.url));
 const FILES = ["swagger-ui-bundle.js", "swagger-ui.css"];
@@ -18,4 +20,7 @@ export function copyDocsAssets() {
   for (const file of FILES) copyFileSync(join(source, file), join(DOCS_ASSETS_DIR, file));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) copyDocsAssets();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  copyDocsAssets();
+  writeOpenApiDocument();
+}

@@ -3,7 +3,10 @@ import type { Db } from "./db/client";
 import type { Bindings } from "./lib/config";
 
 export interface AppEnv {
-  Bindings: Bindings;
+  Bindings: Bindings & {
+    /** The static assets of public/ (wrangler.toml [assets]): Swagger UI and the built OpenAPI document. */
+    ASSETS?: { fetch(input: URL | Request | string): Promise<Response> };
+  };
   Variables: {
     requestId: string;
     /** Set by the database middleware on data routes. */

@@ -7,11 +7,11 @@ import { exports } from "cloudflare:workers";
 import { hc } from "hono/client";
 import { describe, expect, it } from "vitest";
 import type { AppType } from "../src/index";
-import { pageOf } from "../src/lib/openapi";
+import { pageOf } from "../src/lib/list";
 import { tokensSchema, userSchema } from "../src/resources/auth/routes";
-import { doctorSchema } from "../src/resources/doctors/routes";
-import { assignedDoctorSchema, mappingSchema } from "../src/resources/mappings/routes";
-import { patientSchema } from "../src/resources/patients/routes";
+import { doctorSchema } from "../src/resources/doctors/schemas";
+import { assignedDoctorSchema, mappingSchema } from "../src/resources/mappings/schemas";
+import { patientSchema } from "../src/resources/patients/schemas";
 import { ORIGIN, PASSWORD, uniqueEmail } from "./helpers";
 
 const client = (token?: string) =>

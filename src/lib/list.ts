@@ -71,3 +71,14 @@ export function envelope<T>(c: Context, page: { limit: number; offset: number },
     results,
   };
 }
+
+/** The list envelope's schema around `item`; `id` names it in the OpenAPI document. */
+export const pageOf = <T extends z.ZodType>(item: T, id?: string) => {
+  const page = z.object({
+    count: z.number().int().meta({ description: "Total matching the filters, not the page size." }),
+    next: z.url().nullable(),
+    previous: z.url().nullable(),
+    results: z.array(item),
+  });
+  return id ? page.meta({ id }) : page;
+};

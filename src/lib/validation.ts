@@ -8,6 +8,7 @@
 import { zValidator } from "@hono/zod-validator";
 import * as z from "zod";
 import { type FieldErrors, problem } from "./problem";
+import { marked } from "./route-doc";
 
 /** Fields the server owns; naming them in a body is a 400 that says so. */
 const READ_ONLY_FIELDS = new Set(["id", "owner_id", "created_by", "created_at", "updated_at", "is_admin"]);
@@ -49,16 +50,19 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
     if (!isJsonMediaType(c.req.header("Content-Type"))) throw problem(415, "The request body must be sent as application/json.");
     return validate(c, next);
   };
-  return guarded;
+  return marked(guarded, { body: schema });
 };
 
 /** Validates query parameters; failures are 400 with `errors` keyed by parameter. */
 export const queryParams = <T extends z.ZodType>(schema: T) =>
-  zValidator("query", schema, (result) => {
-    if (!result.success) {
-      throw problem(400, "The query parameters are invalid.", { errors: fieldErrors(result.error, "query") });
-    }
-  });
+  marked(
+    zValidator("query", schema, (result) => {
+      if (!result.success) {
+        throw problem(400, "The query parameters are invalid.", { errors: fieldErrors(result.error, "query") });
+      }
+    }),
+    { query: schema },
+  );
 
 /** Any UUID Postgres accepts, in its canonical 8-4-4-4-12 form. */
 export const uuidString = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "Must be a UUID.");

@@ -1,5 +1,5 @@
 /**
- * Accounts and tokens (API.md §2). Round trips: register 1, login 2 (1 when
+ * Accounts and tokens (docs/BEHAVIOUR.md). Round trips: register 1, login 2 (1 when
  * rate-limited), refresh 1, logout 1, me 1; verifying an access token 0.
  */
 import { Hono } from "hono";
@@ -8,10 +8,10 @@ import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
 import { type AuthConfig, authConfig } from "../../lib/config";
 import { requiredEmail, requiredText, verbatimText } from "../../lib/fields";
-import type { RouteDoc } from "../../lib/openapi";
 import { hashPassword, verifyPassword } from "../../lib/password";
 import { passwordProblems } from "../../lib/password-rules";
 import { problem } from "../../lib/problem";
+import { describeRoute } from "../../lib/route-doc";
 import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../../lib/tokens";
 import { jsonBody } from "../../lib/validation";
 import { requireUser, unauthorized } from "../../middleware/auth";
@@ -55,69 +55,52 @@ const loginBody = z.strictObject({
 const refreshBody = z.strictObject({ refresh: requiredText(512) });
 
 /** What register and me answer: the account, never its password or hash. */
-export const userSchema = z.object({ id: z.uuid(), name: z.string(), email: z.email(), created_at: z.iso.datetime() });
-export const tokensSchema = z.object({
-  access: z.string().meta({ description: "HS256 JWT; send as `Authorization: Bearer <access>`." }),
-  refresh: z.string().meta({ description: "Opaque, single-use: exchange it once at /api/auth/refresh/." }),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number().int().meta({ description: "Seconds until the access token expires." }),
-});
+export const userSchema = z.object({ id: z.uuid(), name: z.string(), email: z.email(), created_at: z.iso.datetime() }).meta({ id: "User" });
+export const tokensSchema = z
+  .object({
+    access: z.string().meta({ description: "HS256 JWT; send as `Authorization: Bearer <access>`." }),
+    refresh: z.string().meta({ description: "Opaque, single-use: exchange it once at /api/auth/refresh/." }),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().meta({ description: "Seconds until the access token expires." }),
+  })
+  .meta({ id: "Tokens" });
 
-export const authDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/api/auth/register",
-    tag: "auth",
-    summary: "Create an account",
-    description: "Password: 8–128 characters, not all digits, not containing the email's local part, not a common password.",
-    auth: false,
-    body: registerBody,
-    bodyExample: { name: "Ada Lovelace", email: "ada@example.com", password: "analytical engine 1843" },
-    success: { status: 201, description: "The account.", schema: userSchema },
-    errors: [409],
-  },
-  {
-    method: "post",
-    path: "/api/auth/login",
-    tag: "auth",
-    summary: "Log in: get an access and a refresh token",
-    description: "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes.",
-    auth: false,
-    body: loginBody,
-    bodyExample: { email: "ada@example.com", password: "analytical engine 1843" },
-    success: { status: 200, description: "A new session.", schema: tokensSchema },
-    errors: [401, 429],
-  },
-  {
-    method: "post",
-    path: "/api/auth/refresh",
-    tag: "auth",
-    summary: "Exchange a refresh token for a new pair",
-    description:
-      "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel.",
-    auth: false,
-    body: refreshBody,
-    success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
-    errors: [401],
-  },
-  {
-    method: "post",
-    path: "/api/auth/logout",
-    tag: "auth",
-    summary: "End a session (revoke the refresh token's family)",
-    auth: false,
-    body: refreshBody,
-    success: { status: 204, description: "Revoked." },
-    errors: [401],
-  },
-  {
-    method: "get",
-    path: "/api/auth/me",
-    tag: "auth",
-    summary: "The caller's account",
-    success: { status: 200, description: "The account.", schema: userSchema },
-  },
-];
+// What each route documents (scripts/openapi.ts reads it from the chain below).
+const registerDoc = describeRoute({
+  operationId: "register",
+  summary: "Create an account",
+  description: "Password: 8–128 characters, not all digits, not containing the email's local part, not a common password.",
+  bodyExample: { name: "Ada Lovelace", email: "ada@example.com", password: "analytical engine 1843" },
+  success: { status: 201, description: "The account.", schema: userSchema },
+  errors: [409],
+});
+const loginDoc = describeRoute({
+  operationId: "login",
+  summary: "Log in: get an access and a refresh token",
+  description: "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes.",
+  bodyExample: { email: "ada@example.com", password: "analytical engine 1843" },
+  success: { status: 200, description: "A new session.", schema: tokensSchema },
+  errors: [401, 429],
+});
+const refreshDoc = describeRoute({
+  operationId: "refreshTokens",
+  summary: "Exchange a refresh token for a new pair",
+  description:
+    "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel.",
+  success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
+  errors: [401],
+});
+const logoutDoc = describeRoute({
+  operationId: "logout",
+  summary: "End a session (revoke the refresh token's family)",
+  success: { status: 204, description: "Revoked." },
+  errors: [401],
+});
+const meDoc = describeRoute({
+  operationId: "getMe",
+  summary: "The caller's account",
+  success: { status: 200, description: "The account.", schema: userSchema },
+});
 
 const INVALID_LOGIN = "Invalid email or password";
 const invalidRefresh = () => problem(401, "The refresh token is invalid, expired or already used.");
@@ -136,7 +119,7 @@ export const authRoutes = new Hono<AppEnv>()
     await next();
   })
   .use(database())
-  .post("/register", jsonBody(registerBody), async (c) => {
+  .post("/register", registerDoc, jsonBody(registerBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { name, email, password } = c.req.valid("json");
     const passwordHash = await hashPassword(password, config.PASSWORD_ITERATIONS);
@@ -146,7 +129,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(userResponse(user), 201);
   })
-  .post("/login", jsonBody(loginBody), async (c) => {
+  .post("/login", loginDoc, jsonBody(loginBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { email, password } = c.req.valid("json");
     const emailHash = await sha256(email);
@@ -172,7 +155,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(await issueTokens(state.userId, config, refresh));
   })
-  .post("/refresh", jsonBody(refreshBody), async (c) => {
+  .post("/refresh", refreshDoc, jsonBody(refreshBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const refresh = newRefreshToken();
     const userId = await rotateRefreshToken(c.var.db, {
@@ -183,12 +166,12 @@ export const authRoutes = new Hono<AppEnv>()
     if (!userId) throw invalidRefresh();
     return c.json(await issueTokens(userId, config, refresh));
   })
-  .post("/logout", jsonBody(refreshBody), async (c) => {
+  .post("/logout", logoutDoc, jsonBody(refreshBody), async (c) => {
     const live = await revokeFamily(c.var.db, await sha256(c.req.valid("json").refresh));
     if (!live) throw invalidRefresh();
     return c.body(null, 204);
   })
-  .get("/me", requireUser(), async (c) => {
+  .get("/me", meDoc, requireUser(), async (c) => {
     const user = await findUser(c.var.db, c.var.userId);
     // A signed token for a user that no longer exists is as good as no token.
     if (!user) throw unauthorized();

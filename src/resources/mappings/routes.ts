@@ -1,86 +1,21 @@
 /**
- * Patient–doctor mappings (API.md §5): private to the owner of the patient.
+ * Patient–doctor mappings: private to the owner of the patient (docs/BEHAVIOUR.md).
  * Mappings are never edited: PUT and PATCH answer 405 (no route, so the
  * route guard says so with `Allow`).
  */
 import { Hono } from "hono";
-import * as z from "zod";
 import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope, orderingParam, pageParams } from "../../lib/list";
-import { pageOf, type RouteDoc } from "../../lib/openapi";
+import { envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, conditionalGet, created, unwrap } from "../../lib/resource";
-import { idParam, jsonBody, queryParams, uuidString } from "../../lib/validation";
+import { describeRoute } from "../../lib/route-doc";
+import { idParam, jsonBody, queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
-import { doctorSchema } from "../doctors/routes";
 import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "./queries";
-
-const uuidField = (name: string) =>
-  z
-    .string({ error: `${name} is required and must be a UUID.` })
-    .trim()
-    .pipe(uuidString);
-const mappingBody = z.strictObject({ patient_id: uuidField("patient_id"), doctor_id: uuidField("doctor_id") });
-const listQuery = z.object({
-  ...pageParams,
-  patient_id: uuidString.optional(),
-  doctor_id: uuidString.optional(),
-  ordering: orderingParam(["created_at"]),
-});
-const pageQuery = z.object(pageParams);
-
-export const mappingSchema = z.object({ id: z.uuid(), patient_id: z.uuid(), doctor_id: z.uuid(), created_at: z.iso.datetime() });
-/** A doctor assigned to a patient: the doctor plus the assignment's id and time. */
-export const assignedDoctorSchema = doctorSchema.extend({ mapping_id: z.uuid(), assigned_at: z.iso.datetime() });
-
-export const mappingDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/api/mappings",
-    tag: "mappings",
-    summary: "List the assignments of the caller's patients",
-    query: listQuery,
-    success: { status: 200, description: "A page of mappings.", schema: pageOf(mappingSchema) },
-  },
-  {
-    method: "post",
-    path: "/api/mappings",
-    tag: "mappings",
-    summary: "Assign a doctor to one of the caller's patients",
-    description: "400 when patient_id is not one of the caller's patients (the same whether it exists or not) or doctor_id is no doctor.",
-    body: mappingBody,
-    bodyExample: { patient_id: "3b5b0a6c-b70c-4394-8c52-2cdf2092de9c", doctor_id: "18c0b09b-f7bd-4128-a837-248973cbf9bf" },
-    success: { status: 201, description: "The mapping.", schema: mappingSchema, headers: ["ETag", "Location"] },
-    errors: [409],
-  },
-  {
-    method: "get",
-    path: "/api/mappings/patient/:id",
-    tag: "mappings",
-    summary: "The doctors assigned to one of the caller's patients, in assignment order",
-    query: pageQuery,
-    success: { status: 200, description: "A page of doctors, each with mapping_id and assigned_at.", schema: pageOf(assignedDoctorSchema) },
-  },
-  {
-    method: "get",
-    path: "/api/mappings/:id",
-    tag: "mappings",
-    summary: "Read a mapping",
-    conditionalGet: true,
-    success: { status: 200, description: "The mapping.", schema: mappingSchema, headers: ["ETag"] },
-  },
-  {
-    method: "delete",
-    path: "/api/mappings/:id",
-    tag: "mappings",
-    summary: "Remove an assignment",
-    ifMatch: true,
-    success: { status: 204, description: "Deleted." },
-  },
-];
+import { assignedDoctorPage, mappingBody, mappingListQuery, mappingPage, mappingSchema, pageQuery } from "./schemas";
 
 const NOT_FOUND = "No mapping with this id.";
 const NO_SUCH_PATIENT = "No patient with this id.";
@@ -97,43 +32,94 @@ function invalidReferences(patient: boolean, doctor: boolean): never {
 
 export const mappingRoutes = new Hono<AppEnv>()
   .use(requireUser(), database())
-  .get("/", queryParams(listQuery), async (c) => {
-    const q = c.req.valid("query");
-    const page = await listMappings(c.var.db, actorOf(c), {
-      ...q,
-      patientId: q.patient_id,
-      doctorId: q.doctor_id,
-      descending: q.ordering?.descending ?? false,
-    });
-    return c.json(envelope(c, q, page.count, page.results));
-  })
-  .post("/", jsonBody(mappingBody), async (c) => {
-    const { patient_id, doctor_id } = c.req.valid("json");
-    const outcome = await createMapping(c.var.db, actorOf(c), patient_id, doctor_id).catch((error: unknown) => {
-      // The patient or doctor was deleted between the statement's checks and its insert.
-      const constraint = classifyDbError(error)?.constraint;
-      if (constraint === "mappings_patient_fk") invalidReferences(false, true);
-      if (constraint === "mappings_doctor_fk") invalidReferences(true, false);
-      throw error;
-    });
-    if (outcome.status === "invalid") invalidReferences(outcome.patient, outcome.doctor);
-    if (outcome.status === "conflict") throw problem(409, "This doctor is already assigned to this patient.");
-    return created(c, "/api/mappings", outcome.value);
-  })
-  .get("/patient/:id", queryParams(pageQuery), idParam(NO_SUCH_PATIENT), async (c) => {
-    const q = c.req.valid("query");
-    const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
-    if (!page) throw problem(404, NO_SUCH_PATIENT);
-    return c.json(envelope(c, q, page.count, page.results));
-  })
-  .get("/:id", idParam(NOT_FOUND), async (c) => {
-    const mapping = await readMapping(c.var.db, actorOf(c), c.req.valid("param").id);
-    if (!mapping) throw problem(404, NOT_FOUND);
-    return conditionalGet(c, mapping);
-  })
-  .delete("/:id", idParam(NOT_FOUND), async (c) => {
-    unwrap(await deleteMapping(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
-      notFound: NOT_FOUND,
-    });
-    return c.body(null, 204);
-  });
+  .get(
+    "/",
+    describeRoute({
+      operationId: "listMappings",
+      summary: "List the assignments of the caller's patients",
+      success: { status: 200, description: "A page of mappings.", schema: mappingPage },
+    }),
+    queryParams(mappingListQuery),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listMappings(c.var.db, actorOf(c), {
+        ...q,
+        patientId: q.patient_id,
+        doctorId: q.doctor_id,
+        descending: q.ordering?.descending ?? false,
+      });
+      return c.json(envelope(c, q, page.count, page.results));
+    },
+  )
+  .post(
+    "/",
+    describeRoute({
+      operationId: "createMapping",
+      summary: "Assign a doctor to one of the caller's patients",
+      description: "400 when patient_id is not one of the caller's patients (the same whether it exists or not) or doctor_id is no doctor.",
+      bodyExample: { patient_id: "3b5b0a6c-b70c-4394-8c52-2cdf2092de9c", doctor_id: "18c0b09b-f7bd-4128-a837-248973cbf9bf" },
+      success: { status: 201, description: "The mapping.", schema: mappingSchema, headers: ["ETag", "Location"] },
+      errors: [409],
+    }),
+    jsonBody(mappingBody),
+    async (c) => {
+      const { patient_id, doctor_id } = c.req.valid("json");
+      const outcome = await createMapping(c.var.db, actorOf(c), patient_id, doctor_id).catch((error: unknown) => {
+        // The patient or doctor was deleted between the statement's checks and its insert.
+        const constraint = classifyDbError(error)?.constraint;
+        if (constraint === "mappings_patient_fk") invalidReferences(false, true);
+        if (constraint === "mappings_doctor_fk") invalidReferences(true, false);
+        throw error;
+      });
+      if (outcome.status === "invalid") invalidReferences(outcome.patient, outcome.doctor);
+      if (outcome.status === "conflict") throw problem(409, "This doctor is already assigned to this patient.");
+      return created(c, "/api/mappings", outcome.value);
+    },
+  )
+  .get(
+    "/patient/:id",
+    describeRoute({
+      operationId: "listPatientDoctors",
+      summary: "The doctors assigned to one of the caller's patients, in assignment order",
+      success: { status: 200, description: "A page of doctors, each with mapping_id and assigned_at.", schema: assignedDoctorPage },
+    }),
+    queryParams(pageQuery),
+    idParam(NO_SUCH_PATIENT),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
+      if (!page) throw problem(404, NO_SUCH_PATIENT);
+      return c.json(envelope(c, q, page.count, page.results));
+    },
+  )
+  .get(
+    "/:id",
+    describeRoute({
+      operationId: "getMapping",
+      summary: "Read a mapping",
+      conditionalGet: true,
+      success: { status: 200, description: "The mapping.", schema: mappingSchema, headers: ["ETag"] },
+    }),
+    idParam(NOT_FOUND),
+    async (c) => {
+      const mapping = await readMapping(c.var.db, actorOf(c), c.req.valid("param").id);
+      if (!mapping) throw problem(404, NOT_FOUND);
+      return conditionalGet(c, mapping);
+    },
+  )
+  .delete(
+    "/:id",
+    describeRoute({
+      operationId: "deleteMapping",
+      summary: "Remove an assignment",
+      ifMatch: true,
+      success: { status: 204, description: "Deleted." },
+    }),
+    idParam(NOT_FOUND),
+    async (c) => {
+      unwrap(await deleteMapping(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
+        notFound: NOT_FOUND,
+      });
+      return c.body(null, 204);
+    },
+  );
