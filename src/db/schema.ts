@@ -26,6 +26,18 @@ export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as c
 export const AUDIT_RESOURCE_TYPES = ["patient", "mapping"] as const;
 export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed"] as const;
 
+/**
+ * Constraint names the code reacts to (a race that slipped past a
+ * statement's own checks surfaces as one of these): named here, used both in
+ * the tables below and in the routes, so they cannot drift apart.
+ */
+export const CONSTRAINTS = {
+  usersEmail: "users_email_key",
+  doctorsLicenseNumber: "doctors_license_number_key",
+  mappingsPatient: "mappings_patient_fk",
+  mappingsDoctor: "mappings_doctor_fk",
+} as const;
+
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
 const id = () => uuid("id").primaryKey().defaultRandom();
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 6, mode: "date" });
@@ -45,7 +57,7 @@ export const users = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("users_email_key").on(sql`lower(${t.email})`),
+    uniqueIndex(CONSTRAINTS.usersEmail).on(sql`lower(${t.email})`),
     check("users_email_normalised", sql`${t.email} = lower(btrim(${t.email}))`),
     check("users_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 150`),
   ],
@@ -141,7 +153,7 @@ export const doctors = pgTable(
   },
   (t) => [
     // License numbers are unique case-insensitively; many doctors may have none.
-    uniqueIndex("doctors_license_number_key").on(sql`lower(${t.licenseNumber})`),
+    uniqueIndex(CONSTRAINTS.doctorsLicenseNumber).on(sql`lower(${t.licenseNumber})`),
     // The doctor list's default order, and its exact specialization filter.
     index("doctors_created_idx").on(t.createdAt, t.id),
     index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
@@ -166,12 +178,12 @@ export const mappings = pgTable(
     unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
     // Deleting a patient removes its mappings.
     foreignKey({
-      name: "mappings_patient_fk",
+      name: CONSTRAINTS.mappingsPatient,
       columns: [t.patientId, t.ownerId],
       foreignColumns: [patients.id, patients.ownerId],
     }).onDelete("cascade"),
     // A doctor with mappings cannot be deleted.
-    foreignKey({ name: "mappings_doctor_fk", columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
+    foreignKey({ name: CONSTRAINTS.mappingsDoctor, columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
     index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
     index("mappings_doctor_idx").on(t.doctorId),

@@ -1,6 +1,7 @@
 /** What the audit route accepts and answers. */
 import * as z from "zod";
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES } from "../../db/schema";
+import { responseOf } from "../../db/response";
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES, auditEvents } from "../../db/schema";
 import { pageOf, pageParams } from "../../lib/list";
 import { uuidString } from "../../lib/validation";
 
@@ -27,16 +28,17 @@ export const auditQuery = z.object({
   ordering: z.undefined({ error: "ordering is not supported: the audit trail is always newest first." }).optional(),
 });
 
-export const auditEventSchema = z
-  .object({
-    id: z.uuid(),
-    occurred_at: z.iso.datetime(),
-    actor_id: z.uuid(),
-    action: z.enum(AUDIT_ACTIONS),
-    resource_type: z.enum(AUDIT_RESOURCE_TYPES),
-    resource_id: z.uuid().nullable(),
-    request_id: z.string(),
-    outcome: z.enum(AUDIT_OUTCOMES),
-  })
-  .meta({ id: "AuditEvent" });
+/** An audit event as the API answers it, field by column. */
+export const auditEventResponse = responseOf({
+  id: auditEvents.id,
+  occurred_at: auditEvents.occurredAt,
+  actor_id: auditEvents.actorId,
+  action: auditEvents.action,
+  resource_type: auditEvents.resourceType,
+  resource_id: auditEvents.resourceId,
+  request_id: auditEvents.requestId,
+  outcome: auditEvents.outcome,
+});
+export const auditEventSchema = auditEventResponse.schema.meta({ id: "AuditEvent" });
+export type AuditEvent = z.infer<typeof auditEventSchema>;
 export const auditEventPage = pageOf(auditEventSchema, "AuditEventPage");

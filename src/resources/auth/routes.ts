@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
+import { CONSTRAINTS } from "../../db/schema";
 import { type AuthConfig, authConfig } from "../../lib/config";
 import { requiredEmail, requiredText, verbatimText } from "../../lib/fields";
 import { hashPassword, verifyPassword } from "../../lib/password";
@@ -124,7 +125,7 @@ export const authRoutes = new Hono<AppEnv>()
     const { name, email, password } = c.req.valid("json");
     const passwordHash = await hashPassword(password, config.PASSWORD_ITERATIONS);
     const user = await insertUser(c.var.db, { name, email, passwordHash }).catch((error: unknown) => {
-      if (classifyDbError(error)?.constraint === "users_email_key") throw problem(409, "An account with this email already exists.");
+      if (classifyDbError(error)?.constraint === CONSTRAINTS.usersEmail) throw problem(409, "An account with this email already exists.");
       throw error;
     });
     return c.json(userResponse(user), 201);

@@ -1,15 +1,16 @@
 /**
  * Doctor SQL: a directory every user reads; only the creator or an
  * administrator changes an entry, which the write statement itself checks
- * (API.md §4). Not audited: the trail covers patients and mappings.
+ * (docs/BEHAVIOUR.md). Not audited: the trail covers patients and mappings.
  */
 import { sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
+  bare,
   type ColumnValues,
   columnList,
-  isoTimestamp,
-  jsonObject,
+  columnValues,
   listTotal,
   orderBy,
   outcomeOf,
@@ -18,41 +19,30 @@ import {
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
+import { doctors, mappings, users } from "../../db/schema";
+import { type DOCTOR_ORDERING, type Doctor, doctorResponse } from "./schemas";
 
-export type DoctorJson = Record<string, unknown> & { id: string; version: number };
+/** A doctor with the `version` its ETag is made from (removed before the response). */
+export type VersionedDoctor = Doctor & { version: number };
 
-const DOCTOR_FIELDS = {
-  id: "$.id",
-  name: "$.name",
-  specialization: "$.specialization",
-  email: "$.email",
-  phone: "$.phone",
-  license_number: "$.license_number",
-  created_by: "$.created_by",
-  created_at: isoTimestamp("$.created_at"),
-  updated_at: isoTimestamp("$.updated_at"),
-};
-/** A doctor in a list. */
-const doctorJson = jsonObject(DOCTOR_FIELDS);
-/** A single doctor: `version` rides along for the ETag and is removed before the response. */
-const versionedDoctorJson = jsonObject({ ...DOCTOR_FIELDS, version: "$.version" });
-/** A doctor as listed for a patient: the doctor plus the assignment's id and time (`m` is the mapping). */
-export const assignedDoctorJson = jsonObject({ ...DOCTOR_FIELDS, mapping_id: "m.id", assigned_at: isoTimestamp("m.created_at") });
+const t = doctors;
+const versioned = (row: string) => doctorResponse.json(row, { version: t.version });
 
 /** The caller created the doctor, or is an administrator (read in the same statement: never stale). */
-const mayChange = (userId: string) => sql`(created_by = ${userId} OR EXISTS (SELECT 1 FROM users WHERE id = ${userId} AND is_admin))`;
+const mayChange = (userId: string) =>
+  sql`(${t.createdBy} = ${userId} OR EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.isAdmin}))`;
 
-export async function createDoctor(db: Db, userId: string, values: ColumnValues): Promise<DoctorJson> {
-  const { rows } = await db.execute<{ body: DoctorJson }>(sql`
-    WITH ins AS (INSERT INTO doctors (created_by, ${columnList(values)}) VALUES (${userId}, ${valueList(values)}) RETURNING *)
-    SELECT ${versionedDoctorJson("ins")} AS body FROM ins`);
+export async function createDoctor(db: Db, userId: string, values: ColumnValues): Promise<VersionedDoctor> {
+  const pairs = columnValues(values, doctorResponse.fields);
+  const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`
+    WITH ins AS (INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) VALUES (${userId}, ${valueList(pairs)}) RETURNING *)
+    SELECT ${versioned("ins")} AS body FROM ins`);
   return rows[0].body;
 }
 
-export async function readDoctor(db: Db, id: string): Promise<DoctorJson | undefined> {
-  const { rows } = await db.execute<{ body: DoctorJson }>(
-    sql`SELECT ${versionedDoctorJson("d")} AS body FROM doctors d WHERE d.id = ${id}`,
-  );
+export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | undefined> {
+  const d = alias(t, "d");
+  const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`SELECT ${versioned("d")} AS body FROM ${t} ${d} WHERE ${d.id} = ${id}`);
   return rows[0]?.body;
 }
 
@@ -67,19 +57,20 @@ export async function updateDoctor(
   id: string,
   values: ColumnValues,
   ifMatch: string | undefined,
-): Promise<WriteOutcome<DoctorJson>> {
+): Promise<WriteOutcome<VersionedDoctor>> {
   const license = values.license_number ?? null;
-  const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: DoctorJson | null }>(sql`
-    WITH cur AS (SELECT id FROM doctors WHERE id = ${id} FOR NO KEY UPDATE),
-    allowed AS (SELECT 1 FROM doctors WHERE id = ${id} AND ${mayChange(userId)}),
-    clash AS (SELECT 1 FROM doctors WHERE ${license}::text IS NOT NULL AND lower(license_number) = lower(${license}) AND id <> ${id}),
+  const pairs = columnValues(values, doctorResponse.fields);
+  const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: VersionedDoctor | null }>(sql`
+    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR NO KEY UPDATE),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    clash AS (SELECT 1 FROM ${t} WHERE ${license}::text IS NOT NULL AND lower(${t.licenseNumber}) = lower(${license}) AND ${t.id} <> ${id}),
     upd AS (
-      UPDATE doctors SET ${setClause(values)}
-      WHERE id = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches("version", ifMatch)}
+      UPDATE ${t} SET ${setClause(pairs, t)}
+      WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches(t.version, ifMatch)}
       RETURNING *
     )
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
-           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versionedDoctorJson("upd")} FROM upd) AS body`);
+           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body`);
   return outcomeOf(rows[0]);
 }
 
@@ -90,20 +81,18 @@ export async function updateDoctor(
  */
 export async function deleteDoctor(db: Db, userId: string, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: true | null }>(sql`
-    WITH cur AS (SELECT id FROM doctors WHERE id = ${id} FOR UPDATE),
-    allowed AS (SELECT 1 FROM doctors WHERE id = ${id} AND ${mayChange(userId)}),
-    assigned AS (SELECT 1 FROM patient_doctor_mappings WHERE doctor_id = ${id} LIMIT 1),
+    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR UPDATE),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    assigned AS (SELECT 1 FROM ${mappings} WHERE ${mappings.doctorId} = ${id} LIMIT 1),
     del AS (
-      DELETE FROM doctors
-      WHERE id = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches("version", ifMatch)}
-      RETURNING id
+      DELETE FROM ${t}
+      WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches(t.version, ifMatch)}
+      RETURNING ${t.id}
     )
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
            (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body`);
   return outcomeOf(rows[0]);
 }
-
-export const DOCTOR_ORDERING = ["name", "specialization", "created_at"] as const;
 
 export async function listDoctors(
   db: Db,
@@ -114,16 +103,18 @@ export async function listDoctors(
     specialization?: string;
     ordering?: { field: (typeof DOCTOR_ORDERING)[number]; descending: boolean };
   },
-): Promise<{ count: number; results: Record<string, unknown>[] }> {
+): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
-  if (q.pattern !== undefined) conditions.push(sql`(name ILIKE ${q.pattern} ESCAPE '\\' OR specialization ILIKE ${q.pattern} ESCAPE '\\')`);
-  if (q.specialization !== undefined) conditions.push(sql`lower(specialization) = lower(${q.specialization})`);
+  if (q.pattern !== undefined)
+    conditions.push(sql`(${t.name} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.specialization} ILIKE ${q.pattern} ESCAPE '\\')`);
+  if (q.specialization !== undefined) conditions.push(sql`lower(${t.specialization}) = lower(${q.specialization})`);
   const matches = sql.join(conditions, sql` AND `);
-  const field = q.ordering?.field ?? "created_at";
+  const column = doctorResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
-  const { rows } = await db.execute<{ count: number; results: Record<string, unknown>[] }>(sql`
-    SELECT ${listTotal("doctors", undefined, conditions.length > 1, matches)} AS count,
-           (SELECT coalesce(json_agg(${doctorJson("d")} ORDER BY ${orderBy(field, descending, "d.")}), '[]'::json)
-            FROM (SELECT * FROM doctors WHERE ${matches} ORDER BY ${orderBy(field, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) d) AS results`);
+  const d = alias(t, "d");
+  const { rows } = await db.execute<{ count: number; results: Doctor[] }>(sql`
+    SELECT ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
+           (SELECT coalesce(json_agg(${doctorResponse.json("d")} ORDER BY ${orderBy(column, t.id, descending, "d")}), '[]'::json)
+            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) ${d}) AS results`);
   return rows[0];
 }

@@ -7,6 +7,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
 import type { ColumnValues } from "../../db/fragments";
+import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
 import { containsPattern, envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
@@ -32,7 +33,8 @@ const DELETE_MESSAGES: OutcomeMessages = {
 /** A database-level conflict that a concurrent write caused after the statement's own checks. */
 function raceConflict(error: unknown, messages: OutcomeMessages): never {
   const constraint = classifyDbError(error)?.constraint;
-  if (constraint === "doctors_license_number_key" || constraint === "mappings_doctor_fk") throw problem(409, messages.conflict ?? "");
+  if (constraint === CONSTRAINTS.doctorsLicenseNumber || constraint === CONSTRAINTS.mappingsDoctor)
+    throw problem(409, messages.conflict ?? "");
   throw error;
 }
 

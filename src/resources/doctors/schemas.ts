@@ -1,8 +1,27 @@
 /** What the doctor routes accept and answer. */
 import * as z from "zod";
+import { responseOf } from "../../db/response";
+import { doctors } from "../../db/schema";
 import { optionalEmail, optionalPhone, optionalText, requiredText } from "../../lib/fields";
 import { orderingParam, pageOf, pageParams, searchParam, textParam } from "../../lib/list";
-import { DOCTOR_ORDERING } from "./queries";
+
+/** A doctor as the API answers it, field by column: Postgres builds it (./queries.ts), zod describes it. */
+export const doctorResponse = responseOf({
+  id: doctors.id,
+  name: doctors.name,
+  specialization: doctors.specialization,
+  email: doctors.email,
+  phone: doctors.phone,
+  license_number: doctors.licenseNumber,
+  created_by: doctors.createdBy,
+  created_at: doctors.createdAt,
+  updated_at: doctors.updatedAt,
+});
+export const doctorSchema = doctorResponse.schema.meta({ id: "Doctor" });
+export type Doctor = z.infer<typeof doctorSchema>;
+
+/** The fields a list may be ordered by. */
+export const DOCTOR_ORDERING = ["name", "specialization", "created_at"] as const;
 
 const fields = {
   name: requiredText(200),
@@ -28,19 +47,6 @@ export const doctorListQuery = z.object({
   ordering: orderingParam(DOCTOR_ORDERING),
 });
 
-export const doctorShape = {
-  id: z.uuid(),
-  name: z.string(),
-  specialization: z.string(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  license_number: z.string().nullable(),
-  created_by: z.uuid(),
-  created_at: z.iso.datetime(),
-  updated_at: z.iso.datetime(),
-};
-/** A doctor as the API answers it (built in SQL by ./queries.ts). */
-export const doctorSchema = z.object(doctorShape).meta({ id: "Doctor" });
 export const doctorPage = pageOf(doctorSchema, "DoctorPage");
 
 export const doctorExample = { name: "Dr. Mary Somerville", specialization: "Cardiology", license_number: "GMC-1780" };

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
+import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
 import { envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
@@ -67,8 +68,8 @@ export const mappingRoutes = new Hono<AppEnv>()
       const outcome = await createMapping(c.var.db, actorOf(c), patient_id, doctor_id).catch((error: unknown) => {
         // The patient or doctor was deleted between the statement's checks and its insert.
         const constraint = classifyDbError(error)?.constraint;
-        if (constraint === "mappings_patient_fk") invalidReferences(false, true);
-        if (constraint === "mappings_doctor_fk") invalidReferences(true, false);
+        if (constraint === CONSTRAINTS.mappingsPatient) invalidReferences(false, true);
+        if (constraint === CONSTRAINTS.mappingsDoctor) invalidReferences(true, false);
         throw error;
       });
       if (outcome.status === "invalid") invalidReferences(outcome.patient, outcome.doctor);

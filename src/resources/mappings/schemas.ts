@@ -1,8 +1,10 @@
 /** What the mapping routes accept and answer. */
 import * as z from "zod";
+import { fromAlias, responseOf } from "../../db/response";
+import { mappings } from "../../db/schema";
 import { orderingParam, pageOf, pageParams } from "../../lib/list";
 import { uuidString } from "../../lib/validation";
-import { doctorShape } from "../doctors/schemas";
+import { doctorResponse } from "../doctors/schemas";
 
 const uuidField = (name: string) =>
   z
@@ -20,12 +22,22 @@ export const mappingListQuery = z.object({
 });
 export const pageQuery = z.object(pageParams);
 
-export const mappingSchema = z
-  .object({ id: z.uuid(), patient_id: z.uuid(), doctor_id: z.uuid(), created_at: z.iso.datetime() })
-  .meta({ id: "Mapping" });
+/** A mapping as the API answers it, field by column. */
+export const mappingResponse = responseOf({
+  id: mappings.id,
+  patient_id: mappings.patientId,
+  doctor_id: mappings.doctorId,
+  created_at: mappings.createdAt,
+});
+export const mappingSchema = mappingResponse.schema.meta({ id: "Mapping" });
+export type Mapping = z.infer<typeof mappingSchema>;
 export const mappingPage = pageOf(mappingSchema, "MappingPage");
 /** A doctor assigned to a patient: the doctor plus the assignment's id and time. */
-export const assignedDoctorSchema = z
-  .object({ ...doctorShape, mapping_id: z.uuid(), assigned_at: z.iso.datetime() })
-  .meta({ id: "AssignedDoctor" });
+export const assignedDoctorResponse = responseOf({
+  ...doctorResponse.fields,
+  mapping_id: fromAlias("m", mappings.id),
+  assigned_at: fromAlias("m", mappings.createdAt),
+});
+export const assignedDoctorSchema = assignedDoctorResponse.schema.meta({ id: "AssignedDoctor" });
+export type AssignedDoctor = z.infer<typeof assignedDoctorSchema>;
 export const assignedDoctorPage = pageOf(assignedDoctorSchema, "AssignedDoctorPage");

@@ -1,9 +1,28 @@
 /** What the patient routes accept and answer. */
 import * as z from "zod";
-import { GENDERS } from "../../db/schema";
+import { responseOf } from "../../db/response";
+import { GENDERS, patients } from "../../db/schema";
 import { optionalEmail, optionalPhone, optionalText, requiredChoice, requiredPastDate, requiredText } from "../../lib/fields";
 import { orderingParam, pageOf, pageParams, searchParam } from "../../lib/list";
-import { PATIENT_ORDERING } from "./queries";
+
+/** A patient as the API answers it, field by column: Postgres builds it (./queries.ts), zod describes it. */
+export const patientResponse = responseOf({
+  id: patients.id,
+  name: patients.name,
+  date_of_birth: patients.dateOfBirth,
+  gender: patients.gender,
+  phone: patients.phone,
+  email: patients.email,
+  address: patients.address,
+  medical_history: patients.medicalHistory,
+  created_at: patients.createdAt,
+  updated_at: patients.updatedAt,
+});
+export const patientSchema = patientResponse.schema.meta({ id: "Patient" });
+export type Patient = z.infer<typeof patientSchema>;
+
+/** The fields a list may be ordered by. */
+export const PATIENT_ORDERING = ["name", "date_of_birth", "created_at", "updated_at"] as const;
 
 const fields = {
   name: requiredText(200),
@@ -25,21 +44,6 @@ export const patientBody = z
 export const patientPatch = z.strictObject(fields).partial().meta({ id: "PatientPatch" });
 export const patientListQuery = z.object({ ...pageParams, search: searchParam, ordering: orderingParam(PATIENT_ORDERING) });
 
-/** A patient as the API answers it (built in SQL by ./queries.ts). */
-export const patientSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    date_of_birth: z.iso.date(),
-    gender: z.enum(GENDERS),
-    phone: z.string().nullable(),
-    email: z.string().nullable(),
-    address: z.string().nullable(),
-    medical_history: z.string().nullable(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-  })
-  .meta({ id: "Patient" });
 export const patientPage = pageOf(patientSchema, "PatientPage");
 
 export const patientExample = {
