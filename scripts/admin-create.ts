@@ -1,5 +1,5 @@
 /**
- * `npm run admin:create -- --email … [--name …]` (API.md §7): creates an
+ * `npm run admin:create -- --email … [--name …]` (docs/BEHAVIOUR.md): creates an
  * administrator, or promotes the existing user with that email, in the
  * database DATABASE_URL names (with NEON_LOCAL_ENDPOINT for the `npm run dev`
  * database). A new account's password is read from ADMIN_PASSWORD or asked

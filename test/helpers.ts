@@ -161,7 +161,7 @@ export async function auditRows(requestId: string): Promise<AuditRow[]> {
     FROM audit_events WHERE request_id = ${requestId}`) as AuditRow[];
 }
 
-/** The list envelope of API.md §1. */
+/** The list envelope of docs/BEHAVIOUR.md. */
 export interface Page<T> {
   count: number;
   next: string | null;

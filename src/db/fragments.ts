@@ -93,7 +93,7 @@ export const setClause = (pairs: [AnyPgColumn, unknown][], table: { version: Any
   );
 
 /**
- * What a write statement came to, in API.md §10's order: the row was not
+ * What a write statement came to, in the check order of docs/BEHAVIOUR.md: the row was not
  * there (404), the caller may not change it (403), it conflicts (409), the
  * If-Match tag was stale (412), or it was written.
  */

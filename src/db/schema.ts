@@ -239,7 +239,7 @@ export const rowCounts = pgTable(
 );
 
 /**
- * Append-only trail of patient and mapping operations (API.md §6): ids only,
+ * Append-only trail of patient and mapping operations (docs/BEHAVIOUR.md): ids only,
  * never personal data. actor_id has no foreign key on purpose: the audit
  * insert rides in the same statement as the operation and must never be the
  * reason it fails.

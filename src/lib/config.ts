@@ -9,7 +9,7 @@ import * as z from "zod";
 import { logError } from "./log";
 import { problem, serviceUnavailable } from "./problem";
 
-/** Every variable the Worker reads (API.md §9). Values arrive as strings (or numbers from wrangler.toml [vars]). */
+/** Every variable the Worker reads (docs/BEHAVIOUR.md). Values arrive as strings (or numbers from wrangler.toml [vars]). */
 const VARIABLES = [
   "DATABASE_URL",
   "NEON_LOCAL_ENDPOINT",

@@ -1,6 +1,6 @@
 /**
  * Request validation with zod through @hono/zod-validator, in the order and
- * shape API.md §10 asks: a body that is not application/json → 415, then
+ * shape docs/BEHAVIOUR.md asks: a body that is not application/json → 415, then
  * malformed JSON → 400 (Hono's parser), then schema failures → 400 with
  * `errors` keyed by field. Unknown and read-only fields are reported under
  * their own names (mass-assignment protection).
@@ -69,7 +69,7 @@ export const uuidString = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}
 
 /**
  * The `:id` path parameter. An id that is not a UUID names nothing, so it is
- * the same 404 as an unknown id (API.md §1), never a 400 or a 500.
+ * the same 404 as an unknown id (docs/BEHAVIOUR.md), never a 400 or a 500.
  */
 export const idParam = (notFoundDetail: string) =>
   zValidator("param", z.object({ id: uuidString }), (result) => {

@@ -1,5 +1,5 @@
 /**
- * Bodies over 64 KiB → 413 (API.md §1), refused from Content-Length before
+ * Bodies over 64 KiB → 413 (docs/BEHAVIOUR.md), refused from Content-Length before
  * anything is read, or while streaming when the length is not declared.
  */
 import { bodyLimit } from "hono/body-limit";

@@ -1,5 +1,5 @@
 /**
- * Request id (API.md §10): echo a sane incoming X-Request-Id, else generate
+ * Request id (docs/BEHAVIOUR.md): echo a sane incoming X-Request-Id, else generate
  * one. Hono's own requestId middleware accepts `=` and refuses `.` and `:`,
  * which the contract says the other way round.
  */

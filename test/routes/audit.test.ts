@@ -1,5 +1,5 @@
 /**
- * API.md §7: the audit trail for administrators (GET /api/audit/), and that
+ * docs/BEHAVIOUR.md: the audit trail for administrators (GET /api/audit/), and that
  * administrators get no extra access to patients. Other files write audit
  * rows concurrently, so the filter tests work on the rows of one fresh user
  * whose every request carries a known X-Request-Id.

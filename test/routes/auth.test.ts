@@ -1,5 +1,5 @@
 /**
- * API.md §2 through the Worker's entrypoint, on the real database.
+ * docs/BEHAVIOUR.md through the Worker's entrypoint, on the real database.
  */
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";

@@ -1,5 +1,5 @@
 /**
- * API.md §5 (patient–doctor mappings) and their audit rows (§6), through the
+ * docs/BEHAVIOUR.md (patient–doctor mappings) and their audit rows, through the
  * Worker's entrypoint, on the real database.
  */
 import { describe, expect, it } from "vitest";
@@ -251,7 +251,7 @@ describe("POST /api/mappings/", () => {
 });
 
 describe("POST /api/mappings/ racing the deletion of its patient or doctor", () => {
-  // Each outcome is fine as long as the two requests agree; the audit row must exist either way (§6).
+  // Each outcome is fine as long as the two requests agree; the audit row must exist either way (docs/BEHAVIOUR.md, audit).
   const ROUNDS = 20;
   const createRow = (user: TestUser, status: number, id: string) =>
     status === 201

@@ -1,6 +1,6 @@
 /**
- * API.md §3 (patients) with the general rules of §1/§10 and the audit trail
- * of §6, through the Worker's entrypoint on the real database. Every test
+ * docs/BEHAVIOUR.md (patients) with its general rules and the audit trail
+ * of docs/BEHAVIOUR.md, through the Worker's entrypoint on the real database. Every test
  * makes its own users, so other files' patients never show up here.
  */
 import { describe, expect, it } from "vitest";
@@ -157,7 +157,7 @@ describe("POST /api/patients/", () => {
     });
   });
 
-  // API.md §1: strings are trimmed, and gender is a string field.
+  // docs/BEHAVIOUR.md, general rules: strings are trimmed, and gender is a string field.
   it("trims the gender like every other string", async () => {
     const user = await newUser();
     const res = await api.create(user, { ...VALID_PATIENT, gender: " male " });
