@@ -14,13 +14,12 @@ import { writeOpenApiDocument } from "./openapi.ts";
 export const DOCS_ASSETS_DIR = fileURLToPath(new URL("../public/api/docs/assets", import.meta.url));
 const FILES = ["swagger-ui-bundle.js", "swagger-ui.css"];
 
+/** Everything the docs page loads from static assets: Swagger UI and the document it shows. */
 export function copyDocsAssets() {
   const source = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   mkdirSync(DOCS_ASSETS_DIR, { recursive: true });
   for (const file of FILES) copyFileSync(join(source, file), join(DOCS_ASSETS_DIR, file));
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  copyDocsAssets();
   writeOpenApiDocument();
 }
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) copyDocsAssets();

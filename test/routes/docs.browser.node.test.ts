@@ -84,7 +84,7 @@ describe.skipIf(!available)("the docs page in Chromium", () => {
     await page.click(".modal-ux button.authorize");
     await page.click(".modal-ux button.btn-done");
 
-    const me = page.locator("#operations-auth-getApiAuthMe");
+    const me = page.locator("#operations-auth-getMe");
     await me.locator(".opblock-summary").click();
     await me.locator("button.try-out__btn").click();
     await me.locator("button.execute").click();
