@@ -6,9 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { Hono } from "hono";
 import openapiTS, { astToString } from "openapi-typescript";
 import { describe, expect, it } from "vitest";
 import { OPENAPI_FILE } from "../../scripts/openapi";
+import type { AppEnv } from "../../src/app-env";
 import { buildOpenApiDocument } from "../../src/lib/openapi";
 import { registeredRoutes } from "../../src/lib/registry";
 import { resources } from "../../src/resources";
@@ -32,6 +34,12 @@ describe("the OpenAPI document", () => {
     // A path parameter must be required.
     document.paths["/api/patients/{id}/"].get.parameters[0].required = false;
     await expect(SwaggerParser.validate(document as never)).rejects.toThrow();
+  });
+
+  it("cannot be built while a documented resource has a route without describeRoute()", () => {
+    const undocumented = new Hono<AppEnv>().get("/", (c) => c.json({}));
+    const registry = [...resources, { path: "/api/undocumented", router: undocumented, tag: { name: "x", description: "x" } }];
+    expect(() => buildOpenApiDocument(registry)).toThrow("GET /api/undocumented has no describeRoute()");
   });
 
   it("is what public/api/openapi.json holds (the build step ran after the last route change)", () => {
