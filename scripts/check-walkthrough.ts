@@ -7,8 +7,9 @@
  * Then, in the copy, it checks that only the files the page lists changed,
  * that the built OpenAPI document (what the docs page shows) has the new
  * resource's paths, tag and schema, that type check and lint pass, and that
- * the docs test, the authorization matrix, the OpenAPI test, the row-count
- * test and the resource's own tests pass. KEEP=1 keeps the copy.
+ * the docs tests (the page in Chromium too, where installed), the
+ * authorization matrix, the OpenAPI test, the row-count test and the
+ * resource's own tests pass. KEEP=1 keeps the copy.
  */
 import { execFileSync, execSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -116,9 +117,10 @@ try {
   run("npm run -s typecheck");
   run("npx biome check .");
 
-  step("the docs, matrix, OpenAPI, row-count and resource tests");
+  step("the docs (in Chromium too, where installed), matrix, OpenAPI, row-count and resource tests");
   run(
-    `npx vitest run test/routes/docs.test.ts test/authorization-matrix.test.ts test/routes/openapi.node.test.ts test/db/row-counts.test.ts test/routes/${resource}.test.ts`,
+    "npx vitest run test/routes/docs.test.ts test/routes/docs.browser.node.test.ts test/authorization-matrix.test.ts " +
+      `test/routes/openapi.node.test.ts test/db/row-counts.test.ts test/routes/${resource}.test.ts`,
   );
   console.log(`\nwalkthrough ok: ${resource} is served, documented and in the authorization matrix, touching ${changed.length} files`);
 } finally {
