@@ -1,17 +1,17 @@
 /**
  * Accounts and tokens (API.md §2). Round trips: register 1, login 2 (1 when
- * rate-limited), refresh 1, logout 1, me 1; verifying an access token 0.
+ * the password is wrong or the email rate-limited), refresh 1, logout 1, me 1;
+ * verifying an access token 0.
  */
 import { Hono } from "hono";
 import * as z from "zod";
 import type { AppEnv } from "../app-env";
 import { classifyDbError } from "../db/errors";
 import {
+  countLoginAttempt,
   findUser,
   insertUser,
-  loginState,
   type PublicUser,
-  recordLoginFailure,
   revokeFamily,
   rotateRefreshToken,
   startSession,
@@ -150,18 +150,16 @@ export const authRoutes = new Hono<AppEnv>()
     const config = authConfig(c.env, c.var.requestId);
     const { email, password } = c.req.valid("json");
     const emailHash = await sha256(email);
-    const state = await loginState(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
-    if (state.failures >= config.LOGIN_MAX_FAILURES) {
+    // The attempt is counted before the password is checked, so racing requests cannot all get a guess (docs/SECURITY.md).
+    const state = await countLoginAttempt(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
+    if (state.attempts > config.LOGIN_MAX_FAILURES) {
       throw problem(429, "Too many failed logins for this email; try again later.", {
-        headers: { "Retry-After": String(Math.max(1, state.windowSecondsLeft ?? 1)) },
+        headers: { "Retry-After": String(Math.max(1, state.windowSecondsLeft)) },
       });
     }
     // Same PBKDF2 work whether or not the account exists (a dummy hash stands in).
     const check = await verifyPassword(password, state.passwordHash ?? undefined, config.PASSWORD_ITERATIONS);
-    if (!check.valid || !state.userId) {
-      await recordLoginFailure(c.var.db, emailHash, config.LOGIN_WINDOW_MINUTES);
-      throw problem(401, INVALID_LOGIN);
-    }
+    if (!check.valid || !state.userId) throw problem(401, INVALID_LOGIN);
     const refresh = newRefreshToken();
     await startSession(c.var.db, {
       userId: state.userId,

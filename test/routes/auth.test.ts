@@ -133,7 +133,7 @@ describe("POST /api/auth/login/", () => {
     expect((await loginRaw({ email: `  ${user.email.toUpperCase()} `, password: PASSWORD })).status).toBe(200);
   });
 
-  it("answers unknown email and wrong password with the same 401 and the same round trips", async () => {
+  it("answers unknown email and wrong password with the same 401 and the same single round trip", async () => {
     const user = await newUser();
     const wrong = await loginRaw({ email: user.email, password: "not the password" });
     const unknown = await loginRaw({ email: uniqueEmail("ghost"), password: "not the password" });
@@ -144,7 +144,8 @@ describe("POST /api/auth/login/", () => {
       countRoundTrips((c) => c("/api/auth/login/", jsonRequest("POST", { email: user.email, password: "nope nope" }))),
       countRoundTrips((c) => c("/api/auth/login/", jsonRequest("POST", { email: uniqueEmail("ghost"), password: "nope nope" }))),
     ]);
-    expect(trips).toEqual([2, 2]);
+    // The attempt is counted in the statement that reads the account: a failure needs nothing more.
+    expect(trips).toEqual([1, 1]);
   });
 
   it("answers 400 for a missing field or a body that is not an object", async () => {
