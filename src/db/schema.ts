@@ -76,7 +76,7 @@ export const refreshTokens = pgTable(
   ],
 );
 
-/** Failed logins per normalised email (hashed: no address is kept for unknown accounts). */
+/** Login attempts per normalised email, keyed by an HMAC of it under JWT_SECRET (no address is kept, and none can be tested against the key without the secret). */
 export const loginAttempts = pgTable(
   "login_attempts",
   {

@@ -17,6 +17,8 @@ const VARIABLES = [
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
+  "JWT_ISSUER",
+  "JWT_AUDIENCE",
   "PASSWORD_ITERATIONS",
   "LOGIN_MAX_FAILURES",
   "LOGIN_WINDOW_MINUTES",
@@ -53,6 +55,9 @@ const authSchema = z.object({
     .max(24 * 60)
     .default(15),
   JWT_REFRESH_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // Give each environment its own pair, so that one sharing a JWT_SECRET by mistake still cannot mint our tokens.
+  JWT_ISSUER: z.string().min(1).max(200).default("edge-health-api"),
+  JWT_AUDIENCE: z.string().min(1).max(200).default("edge-health-api"),
   PASSWORD_ITERATIONS: z.coerce
     .number()
     .int()

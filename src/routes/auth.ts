@@ -22,7 +22,7 @@ import type { RouteDoc } from "../lib/openapi";
 import { hashPassword, verifyPassword } from "../lib/password";
 import { passwordProblems } from "../lib/password-rules";
 import { problem } from "../lib/problem";
-import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../lib/tokens";
+import { type IssuedTokens, loginAttemptKey, newRefreshToken, sha256, signAccessToken } from "../lib/tokens";
 import { jsonBody } from "../lib/validation";
 import { requireUser, unauthorized } from "../middleware/auth";
 import { database } from "../middleware/database";
@@ -149,7 +149,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post("/login", jsonBody(loginBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { email, password } = c.req.valid("json");
-    const emailHash = await sha256(email);
+    const emailHash = await loginAttemptKey(email, config.JWT_SECRET);
     // The attempt is counted before the password is checked, so racing requests cannot all get a guess (docs/SECURITY.md).
     const state = await countLoginAttempt(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
     if (state.attempts > config.LOGIN_MAX_FAILURES) {
