@@ -42,7 +42,7 @@ const list = z
 
 const databaseSchema = z.object({
   DATABASE_URL: z.string({ error: "DATABASE_URL is not set" }).regex(/^postgres(ql)?:\/\//, "DATABASE_URL is not a postgres:// URL"),
-  NEON_LOCAL_ENDPOINT: z.url({ protocol: /^https?$/, error: "NEON_LOCAL_ENDPOINT is not an http(s) URL" }).optional(),
+  NEON_LOCAL_ENDPOINT: z.string().optional(),
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
@@ -80,6 +80,22 @@ const httpSchema = z.object({
 });
 
 export type DatabaseConfig = z.output<typeof databaseSchema>;
+
+/**
+ * Whether `url` is an http(s) URL on this machine. NEON_LOCAL_ENDPOINT is
+ * honoured only then: set by mistake in production to anything else, it
+ * would send DATABASE_URL, password included, to that host.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol, hostname, username, password } = new URL(url);
+  return (
+    /^https?:$/.test(protocol) &&
+    !username &&
+    !password &&
+    (hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname))
+  );
+}
 export type AuthConfig = z.output<typeof authSchema>;
 export interface HttpConfig {
   /** Host patterns; `*` allows any host. */
@@ -114,17 +130,31 @@ export const parseHttpConfig = cached(
   httpSchema,
   (v): HttpConfig => ({
     // Unset ALLOWED_HOSTS means "any host" only in local development (the local endpoint is set).
-    allowedHosts: v.ALLOWED_HOSTS.length > 0 ? v.ALLOWED_HOSTS : v.NEON_LOCAL_ENDPOINT ? ["*"] : [],
+    allowedHosts: v.ALLOWED_HOSTS.length > 0 ? v.ALLOWED_HOSTS : v.NEON_LOCAL_ENDPOINT && isLoopbackUrl(v.NEON_LOCAL_ENDPOINT) ? ["*"] : [],
     corsOrigins: v.CORS_ORIGINS,
   }),
 );
 
-/** The database settings, or a 503 problem (and a log line saying why) when they are missing or invalid. */
+/**
+ * The database settings, or a 503 problem (and a log line saying why) when
+ * they are missing or invalid. A NEON_LOCAL_ENDPOINT off this machine is a
+ * 500: a deployment mistake to fix, not an outage to wait out.
+ */
 export function databaseConfig(env: Bindings, requestId?: string): DatabaseConfig {
   const parsed = parseDatabaseConfig(env);
-  if (parsed.ok) return parsed.value;
-  logError("config.database_invalid", { reason: parsed.reason, requestId });
-  throw serviceUnavailable("The database is not configured.");
+  if (!parsed.ok) {
+    logError("config.database_invalid", { reason: parsed.reason, requestId });
+    throw serviceUnavailable("The database is not configured.");
+  }
+  const endpoint = parsed.value.NEON_LOCAL_ENDPOINT;
+  if (endpoint !== undefined && !isLoopbackUrl(endpoint)) {
+    logError("config.database_invalid", {
+      reason: "NEON_LOCAL_ENDPOINT is set but not an http(s) URL on a loopback address; it is for local development only",
+      requestId,
+    });
+    throw problem(500, "The database connection is misconfigured on this server.");
+  }
+  return parsed.value;
 }
 
 /** The token and password settings, or a 500 problem (and a log line saying why). */
