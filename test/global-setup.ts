@@ -21,8 +21,8 @@ export default async function setup(project: TestProject) {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const throwaway = serverUrl ? await createThrowawayDatabase(serverUrl, "api_test") : undefined;
   const backend = await openBackend({ databaseUrl: throwaway?.url });
-  const server = await startNeonLocalServer(backend);
-  console.log(`[test database] ${backend.description} via local endpoint ${server.url}`);
+  const server = await startNeonLocalServer(backend, { faults: true });
+  console.log(`[test database] ${backend.description} via local endpoint on port ${server.port}`);
   project.provide("neonLocalEndpoint", server.url);
   project.provide("neonLocalStats", server.url.replace(/\/sql$/, "/stats"));
   project.provide("databaseBackend", backend.kind);

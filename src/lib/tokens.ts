@@ -64,7 +64,7 @@ export async function sha256(value: string): Promise<string> {
   return encodeBase64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
 
 /**
  * What the login limit keys an email on: HMAC-SHA-256 under JWT_SECRET,
