@@ -171,7 +171,7 @@ describe("load without loss", () => {
     expect(duplicates).toBe(0);
     // Audit: a success row exactly for each audited request that succeeded, and one row for each audited request.
     const audit = (await db.query(
-      "SELECT request_id, outcome FROM audit_events WHERE actor_id = ANY($1::uuid[]) AND request_id LIKE 'load-%'",
+      "SELECT client_request_id AS request_id, outcome FROM audit_events WHERE actor_id = ANY($1::uuid[]) AND client_request_id LIKE 'load-%'",
       [`{${ids.join(",")}}`],
     )) as { request_id: string; outcome: string }[];
     const byRequest = new Map(audit.map((a) => [a.request_id, a.outcome]));
