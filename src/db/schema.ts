@@ -72,6 +72,8 @@ export const refreshTokens = pgTable(
     unique("refresh_tokens_token_hash_key").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+    // The scheduled clean-up finds expired tokens by it.
+    index("refresh_tokens_expires_idx").on(t.expiresAt),
     check("refresh_tokens_expiry_after_creation", sql`${t.expiresAt} > ${t.createdAt}`),
   ],
 );

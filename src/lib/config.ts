@@ -22,6 +22,8 @@ const VARIABLES = [
   "PASSWORD_ITERATIONS",
   "LOGIN_MAX_FAILURES",
   "LOGIN_WINDOW_MINUTES",
+  "CLEANUP_BATCH_ROWS",
+  "CLEANUP_MAX_BATCHES",
   "ALLOWED_HOSTS",
   "CORS_ORIGINS",
 ] as const;
@@ -46,6 +48,13 @@ const databaseSchema = z.object({
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
+const loginWindowMinutes = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 60)
+  .default(15);
+
 const authSchema = z.object({
   JWT_SECRET: z.string({ error: "JWT_SECRET is not set" }).min(32, "JWT_SECRET is shorter than 32 characters"),
   JWT_ACCESS_MINUTES: z.coerce
@@ -65,12 +74,14 @@ const authSchema = z.object({
     .max(MAX_PBKDF2_ITERATIONS, `PASSWORD_ITERATIONS is above ${MAX_PBKDF2_ITERATIONS}, which production Workers refuse`)
     .default(MAX_PBKDF2_ITERATIONS),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
-  LOGIN_WINDOW_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(15),
+  LOGIN_WINDOW_MINUTES: loginWindowMinutes,
+});
+
+/** The scheduled clean-up (src/scheduled/cleanup.ts): rows per DELETE, and DELETEs per table per run. */
+const cleanupSchema = z.object({
+  LOGIN_WINDOW_MINUTES: loginWindowMinutes,
+  CLEANUP_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  CLEANUP_MAX_BATCHES: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
 const httpSchema = z.object({
@@ -97,6 +108,7 @@ export function isLoopbackUrl(url: string): boolean {
   );
 }
 export type AuthConfig = z.output<typeof authSchema>;
+export type CleanupConfig = z.output<typeof cleanupSchema>;
 export interface HttpConfig {
   /** Host patterns; `*` allows any host. */
   allowedHosts: string[];
@@ -126,6 +138,7 @@ function cached<S extends z.ZodType, T = z.output<S>>(schema: S, finish: (v: z.o
 
 export const parseDatabaseConfig = cached(databaseSchema);
 export const parseAuthConfig = cached(authSchema);
+export const parseCleanupConfig = cached(cleanupSchema);
 export const parseHttpConfig = cached(
   httpSchema,
   (v): HttpConfig => ({
