@@ -27,7 +27,13 @@ const VARIABLES = [
   "ALLOWED_HOSTS",
   "CORS_ORIGINS",
 ] as const;
-export type Bindings = Partial<Record<(typeof VARIABLES)[number], string>>;
+/** A Workers rate-limiting binding (wrangler.toml `[[ratelimits]]`), as far as the service uses it. */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+/** Per-client-IP limits: register, login (and password change) do PBKDF2 work; refresh does not, and is allowed more. */
+export type RateLimiterName = "AUTH_PASSWORD_LIMITER" | "AUTH_REFRESH_LIMITER";
+export type Bindings = Partial<Record<(typeof VARIABLES)[number], string> & Record<RateLimiterName, RateLimiter>>;
 
 /** Production Workers refuse PBKDF2 above this many iterations (local workerd does not). */
 export const MAX_PBKDF2_ITERATIONS = 100_000;

@@ -26,6 +26,7 @@ import { type IssuedTokens, loginAttemptKey, newRefreshToken, sha256, signAccess
 import { jsonBody } from "../lib/validation";
 import { requireUser, unauthorized } from "../middleware/auth";
 import { database } from "../middleware/database";
+import { limitPerClientIp } from "../middleware/rate-limit";
 
 const registerBody = z
   .strictObject({
@@ -74,14 +75,15 @@ export const authDocs: RouteDoc[] = [
     body: registerBody,
     bodyExample: { name: "Ada Lovelace", email: "ada@example.com", password: "analytical engine 1843" },
     success: { status: 201, description: "The account.", schema: userSchema },
-    errors: [409],
+    errors: [409, 429],
   },
   {
     method: "post",
     path: "/api/auth/login",
     tag: "auth",
     summary: "Log in: get an access and a refresh token",
-    description: "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes.",
+    description:
+      "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes. Register and login are also limited per client address (429 with Retry-After).",
     auth: false,
     body: loginBody,
     bodyExample: { email: "ada@example.com", password: "analytical engine 1843" },
@@ -98,7 +100,7 @@ export const authDocs: RouteDoc[] = [
     auth: false,
     body: refreshBody,
     success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
-    errors: [401],
+    errors: [401, 429],
   },
   {
     method: "post",
@@ -136,7 +138,7 @@ export const authRoutes = new Hono<AppEnv>()
     await next();
   })
   .use(database())
-  .post("/register", jsonBody(registerBody), async (c) => {
+  .post("/register", limitPerClientIp("AUTH_PASSWORD_LIMITER"), jsonBody(registerBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { name, email, password } = c.req.valid("json");
     const passwordHash = await hashPassword(password, config.PASSWORD_ITERATIONS);
@@ -146,7 +148,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(userResponse(user), 201);
   })
-  .post("/login", jsonBody(loginBody), async (c) => {
+  .post("/login", limitPerClientIp("AUTH_PASSWORD_LIMITER"), jsonBody(loginBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { email, password } = c.req.valid("json");
     const emailHash = await loginAttemptKey(email, config.JWT_SECRET);
@@ -170,7 +172,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(await issueTokens(state.userId, config, refresh));
   })
-  .post("/refresh", jsonBody(refreshBody), async (c) => {
+  .post("/refresh", limitPerClientIp("AUTH_REFRESH_LIMITER"), jsonBody(refreshBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const refresh = newRefreshToken();
     const userId = await rotateRefreshToken(c.var.db, {
