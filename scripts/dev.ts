@@ -49,6 +49,8 @@ const wrangler = spawnWranglerDev({
   port: apiPort,
   stdio: "inherit",
   vars: { NEON_LOCAL_ENDPOINT: endpoint.url, DATABASE_URL: `postgres://local:local@127.0.0.1:${endpoint.port}/main` },
+  // `npm run dev -- --var NAME:value …`: .dev.vars holds only the required secrets.
+  extraArgs: process.argv.slice(2),
 });
 
 let stopping = false;

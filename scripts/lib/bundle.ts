@@ -5,7 +5,7 @@
  * on one database.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,7 +22,10 @@ export function buildBundle(): { path: string; gzipBytes: number } {
     [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir", outdir],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: "ignore" },
   );
-  const path = join(outdir, "index.js");
+  // Named after wrangler.toml's `main`.
+  const script = readdirSync(outdir).find((f) => f.endsWith(".js"));
+  if (!script) throw new Error(`wrangler deploy --dry-run wrote no script to ${outdir}`);
+  const path = join(outdir, script);
   return { path, gzipBytes: gzipSync(readFileSync(path)).length };
 }
 
