@@ -18,6 +18,7 @@ describe("login limit across Worker instances", () => {
   const origins: string[] = [];
 
   beforeAll(async () => {
+    // No rate-limiting bindings here: the per-IP limit must not be what stops these requests.
     const bundle = buildBundle();
     for (let i = 0; i < INSTANCES; i++) {
       const mf = startBundle(bundle.path, {
