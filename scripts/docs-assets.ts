@@ -2,7 +2,8 @@
  * Copies Swagger UI's script and stylesheet from node_modules into
  * public/api/docs/assets/, where Workers static assets serve them: the docs
  * page needs no CDN (it works offline in `wrangler dev`) and adds nothing to
- * the Worker bundle. Runs before dev, test and deploy (npm pre-scripts).
+ * the Worker bundle. Runs before dev and test (npm pre-scripts) and in every
+ * `wrangler deploy` and `wrangler dev` (wrangler.toml's [build] command).
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -5,7 +5,10 @@ import type { Bindings } from "./lib/config";
 export interface AppEnv {
   Bindings: Bindings;
   Variables: {
+    /** The service's own id for this request. */
     requestId: string;
+    /** The client's X-Request-Id, when it sent a sane one. */
+    clientRequestId: string | undefined;
     /** Set by the database middleware on data routes. */
     db: Db;
     /** Set by the auth middleware: the verified access token's subject. */

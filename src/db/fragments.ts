@@ -33,10 +33,11 @@ export const jsonObject = (fields: Record<string, string>) => (alias: string) =>
 export const versionMatches = (column: string, versions: string | undefined) =>
   versions === undefined ? sql`true` : sql`${sql.raw(column)} = ANY(${versions}::int[])`;
 
-/** Who makes a request: the verified token's user and the request's id (both go in the audit row). */
+/** Who makes a request: the verified token's user and the request's ids (all go in the audit row). */
 export interface Actor {
   userId: string;
   requestId: string;
+  clientRequestId: string | undefined;
 }
 
 export interface AuditEntry {
@@ -54,8 +55,8 @@ export interface AuditEntry {
  * statement commits, and its outcome is read from what the statement did.
  */
 export const auditInsert = (actor: Actor, a: AuditEntry) => sql`
-  INSERT INTO audit_events (actor_id, action, resource_type, resource_id, request_id, outcome)
-  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${a.outcome}`;
+  INSERT INTO audit_events (actor_id, action, resource_type, resource_id, request_id, client_request_id, outcome)
+  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}`;
 
 /** `ORDER BY <column> [DESC], id [DESC]`: always with the id, so pages are stable. */
 export function orderBy(column: string, descending: boolean, alias = ""): SQL {

@@ -44,7 +44,8 @@ export const auditEventSchema = z.object({
   action: z.enum(AUDIT_ACTIONS),
   resource_type: z.enum(AUDIT_RESOURCE_TYPES),
   resource_id: z.uuid().nullable(),
-  request_id: z.string(),
+  request_id: z.string().meta({ description: "The service's own id for the request." }),
+  client_request_id: z.string().nullable().meta({ description: "The X-Request-Id the client sent, if any." }),
   outcome: z.enum(AUDIT_OUTCOMES),
 });
 

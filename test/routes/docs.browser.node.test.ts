@@ -96,6 +96,8 @@ describe.skipIf(!available)("the docs page in Chromium", () => {
     const status = me.locator(".live-responses-table tbody .response-col_status").first();
     await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 15_000 }).toBe("200");
     expect(await me.locator(".live-responses-table .microlight").first().textContent()).toContain(email);
+    // The bearer token lives in the page's memory only: nothing another script or a later visitor could read back.
+    expect(await page.evaluate("JSON.stringify({ ...localStorage, ...sessionStorage })")).not.toContain(access);
     await page.screenshot({ path: "artifacts/docs-try-it.png" });
   }, 60_000);
 });

@@ -11,6 +11,7 @@ const auditJson = jsonObject({
   resource_type: "$.resource_type",
   resource_id: "$.resource_id",
   request_id: "$.request_id",
+  client_request_id: "$.client_request_id",
   outcome: "$.outcome",
 });
 
