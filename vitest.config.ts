@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 // a fresh database from test/global-setup.ts; Worker bindings override .dev.vars.
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run check that a pass ran every test (none skipped, none failed).
+    reporters: ["default", ["json", { outputFile: "artifacts/test-results.json" }]],
     projects: [
       {
         plugins: [

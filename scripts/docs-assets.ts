@@ -3,7 +3,8 @@
  * public/api/docs/assets/, where Workers static assets serve them: the docs
  * page needs no CDN (it works offline in `wrangler dev`) and adds nothing to
  * the Worker bundle. Also writes the OpenAPI document it shows
- * (scripts/openapi.ts). Runs before dev, test and deploy (npm pre-scripts).
+ * (scripts/openapi.ts). Runs before dev and test (npm pre-scripts) and in every
+ * `wrangler deploy` and `wrangler dev` (wrangler.toml's [build] command).
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";

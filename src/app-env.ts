@@ -8,7 +8,10 @@ export interface AppEnv {
     ASSETS?: { fetch(input: URL | Request | string): Promise<Response> };
   };
   Variables: {
+    /** The service's own id for this request. */
     requestId: string;
+    /** The client's X-Request-Id, when it sent a sane one. */
+    clientRequestId: string | undefined;
     /** Set by the database middleware on data routes. */
     db: Db;
     /** Set by the auth middleware: the verified access token's subject. */

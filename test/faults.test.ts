@@ -1,16 +1,28 @@
 /**
- * Database faults (injected at the local endpoint): the API answers 503
- * with Retry-After and a problem body — never a 500, never a hang — and the
- * database holds either the whole operation with its audit row or nothing
- * of it, as read back directly.
+ * Database faults (injected at the local endpoint) on every write route:
+ * the API answers 503 with Retry-After and a problem body that reveals
+ * nothing — never a 500, never a hang — and the database holds either the
+ * whole operation with its audit row or nothing of it, as read back
+ * directly. Which one depends on where the fault struck: before the SQL ran
+ * or before its COMMIT, nothing; after the COMMIT (the answer cut, a 500,
+ * or no answer until the Worker's DB timeout), all of it.
  */
+
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { loginAttemptKey, sha256 } from "../src/lib/tokens";
+import { routeDocs } from "../src/routes/docs";
 import {
   auditRows,
+  call,
+  commitsBeforeFault,
   createDoctor,
+  createMapping,
   createPatient,
   directSql,
   expectProblem,
+  FAULTS_AFTER_SQL,
+  FAULTS_BEFORE_SQL,
   type Fault,
   jsonRequest,
   newRequestId,
@@ -18,93 +30,264 @@ import {
   PASSWORD,
   type TestUser,
   uniqueEmail,
+  VALID_DOCTOR,
   VALID_PATIENT,
   withFault,
 } from "./helpers";
 
-const FAULTS: Fault[] = ["refuse", "error", "hang", "drop-before-commit", "drop-after-commit"];
+const FAULTS: Fault[] = [...FAULTS_BEFORE_SQL, ...FAULTS_AFTER_SQL];
+
+/** The whole of the 503: anything more (the endpoint, the fault, the SQL, the request's data) would be a leak. */
+const UNAVAILABLE = {
+  type: "about:blank",
+  title: "Service Unavailable",
+  status: 503,
+  detail: "The database is unavailable; try again shortly.",
+};
+
+interface Prepared {
+  path: string;
+  init: RequestInit;
+  /** Each part of the operation: whether it is in the database now. All of them, or none. */
+  effects: () => Promise<boolean[]>;
+}
 
 interface Operation {
-  name: string;
-  /** Sends the request; `requestId` tags its audit row. Returns what to look for afterwards. */
-  send: (request: (path: string, init?: RequestInit) => Promise<Response>, user: TestUser, requestId: string) => Promise<Response>;
-  /** Whether the operation's effect is in the database. */
-  happened: (user: TestUser) => Promise<boolean>;
-  /** Whether the operation writes an audit row. */
+  /** The route as the API docs list it; `variant` tells apart two operations on one route. */
+  route: string;
+  variant?: string;
+  /** Whether the route writes an audit row (patients and mappings do). */
   audited: boolean;
+  /** The round trip that writes (login reads the account first); the others commit nothing. */
+  writingRoundTrip: number;
+  /** Sets the scene through the unfaulted app; returns the request to send under the fault. */
+  prepare: (user: TestUser, headers: Record<string, string>, marker: string) => Promise<Prepared>;
 }
 
-function operations(): Operation[] {
-  const marker = `Fault ${crypto.randomUUID()}`;
-  let patientId = "";
-  let doctorId = "";
-  const email = uniqueEmail("fault");
-  return [
-    {
-      name: "create a patient",
-      send: (request, user, requestId) =>
-        request("/api/patients/", jsonRequest("POST", { ...VALID_PATIENT, name: marker }, { ...user.auth, "X-Request-Id": requestId })),
-      happened: async (user) => (await directSql()`SELECT 1 FROM patients WHERE owner_id = ${user.id} AND name = ${marker}`).length === 1,
-      audited: true,
-    },
-    {
-      name: "update a patient",
-      send: async (request, user, requestId) => {
-        patientId = (await createPatient(user)).body.id;
-        return request(`/api/patients/${patientId}/`, jsonRequest("PATCH", { name: marker }, { ...user.auth, "X-Request-Id": requestId }));
+const rows = async (query: Promise<Record<string, unknown>[]>) => (await query).length;
+
+const RESOURCES = {
+  patients: { valid: VALID_PATIENT, create: createPatient, owner: "owner_id", audited: true },
+  doctors: { valid: VALID_DOCTOR, create: createDoctor, owner: "created_by", audited: false },
+} as const;
+
+/** Create, PUT and PATCH of a patient or a doctor: the marker name written, and by an update the version bumped. */
+function resourceWrites(table: keyof typeof RESOURCES): Operation[] {
+  const { valid, create, owner, audited } = RESOURCES[table];
+  const creation: Operation = {
+    route: `POST /api/${table}`,
+    audited,
+    writingRoundTrip: 1,
+    prepare: async (user, headers, marker) => ({
+      path: `/api/${table}/`,
+      init: jsonRequest("POST", { ...valid, name: marker }, headers),
+      effects: async () => [
+        (await rows(directSql().query(`SELECT 1 FROM ${table} WHERE ${owner} = $1 AND name = $2`, [user.id, marker]))) === 1,
+      ],
+    }),
+  };
+  const updates = (["PUT", "PATCH"] as const).map(
+    (method): Operation => ({
+      route: `${method} /api/${table}/:id`,
+      audited,
+      writingRoundTrip: 1,
+      prepare: async (user, headers, marker) => {
+        const { id } = (await create(user)).body;
+        return {
+          path: `/api/${table}/${id}/`,
+          init: jsonRequest(method, method === "PUT" ? { ...valid, name: marker } : { name: marker }, headers),
+          effects: async () => {
+            const [row] = await directSql().query(`SELECT name, version FROM ${table} WHERE id = $1`, [id]);
+            return [row.name === marker, row.version === 2];
+          },
+        };
       },
-      happened: async () => (await directSql()`SELECT name FROM patients WHERE id = ${patientId}`)[0]?.name === marker,
-      audited: true,
-    },
-    {
-      name: "delete a patient",
-      send: async (request, user, requestId) => {
-        patientId = (await createPatient(user)).body.id;
-        return request(`/api/patients/${patientId}/`, { method: "DELETE", headers: { ...user.auth, "X-Request-Id": requestId } });
-      },
-      happened: async () => (await directSql()`SELECT 1 FROM patients WHERE id = ${patientId}`).length === 0,
-      audited: true,
-    },
-    {
-      name: "assign a doctor",
-      send: async (request, user, requestId) => {
-        patientId = (await createPatient(user)).body.id;
-        doctorId = (await createDoctor(user)).body.id;
-        return request(
-          "/api/mappings/",
-          jsonRequest("POST", { patient_id: patientId, doctor_id: doctorId }, { ...user.auth, "X-Request-Id": requestId }),
-        );
-      },
-      happened: async () => (await directSql()`SELECT 1 FROM patient_doctor_mappings WHERE patient_id = ${patientId}`).length === 1,
-      audited: true,
-    },
-    {
-      name: "register",
-      send: (request) => request("/api/auth/register/", jsonRequest("POST", { name: "Fault", email, password: PASSWORD })),
-      happened: async () => (await directSql()`SELECT 1 FROM users WHERE email = ${email}`).length === 1,
-      audited: false,
-    },
-  ];
+    }),
+  );
+  return [creation, ...updates];
 }
 
-describe.each(FAULTS)("with the database fault %s", (fault) => {
-  const committed = fault === "drop-after-commit";
+const OPERATIONS: Operation[] = [
+  ...resourceWrites("patients"),
+  {
+    route: "DELETE /api/patients/:id",
+    variant: "with a mapping, which goes with it",
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const { id } = (await createPatient(user)).body;
+      const mapping = (await createMapping(user, id, (await createDoctor(user)).body.id)).body.id;
+      return {
+        path: `/api/patients/${id}/`,
+        init: { method: "DELETE", headers },
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM patients WHERE id = ${id}`)) === 0,
+          (await rows(directSql()`SELECT 1 FROM patient_doctor_mappings WHERE id = ${mapping}`)) === 0,
+        ],
+      };
+    },
+  },
+  ...resourceWrites("doctors"),
+  {
+    route: "DELETE /api/doctors/:id",
+    audited: false,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const { id } = (await createDoctor(user)).body;
+      return {
+        path: `/api/doctors/${id}/`,
+        init: { method: "DELETE", headers },
+        effects: async () => [(await rows(directSql()`SELECT 1 FROM doctors WHERE id = ${id}`)) === 0],
+      };
+    },
+  },
+  {
+    route: "POST /api/mappings",
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const patient = (await createPatient(user)).body.id;
+      const doctor = (await createDoctor(user)).body.id;
+      return {
+        path: "/api/mappings/",
+        init: jsonRequest("POST", { patient_id: patient, doctor_id: doctor }, headers),
+        effects: async () => [(await rows(directSql()`SELECT 1 FROM patient_doctor_mappings WHERE patient_id = ${patient}`)) === 1],
+      };
+    },
+  },
+  {
+    route: "DELETE /api/mappings/:id",
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const patient = (await createPatient(user)).body.id;
+      const { id } = (await createMapping(user, patient, (await createDoctor(user)).body.id)).body;
+      return {
+        path: `/api/mappings/${id}/`,
+        init: { method: "DELETE", headers },
+        effects: async () => [(await rows(directSql()`SELECT 1 FROM patient_doctor_mappings WHERE id = ${id}`)) === 0],
+      };
+    },
+  },
+  {
+    route: "POST /api/auth/register",
+    audited: false,
+    writingRoundTrip: 1,
+    prepare: async (_, headers) => {
+      const email = uniqueEmail("fault");
+      return {
+        path: "/api/auth/register/",
+        init: jsonRequest("POST", { name: "Fault", email, password: PASSWORD }, headers),
+        effects: async () => [(await rows(directSql()`SELECT 1 FROM users WHERE email = ${email}`)) === 1],
+      };
+    },
+  },
+  {
+    // Happened: a new session (refresh token) and the earlier failed login forgotten, in one statement.
+    route: "POST /api/auth/login",
+    audited: false,
+    writingRoundTrip: 2,
+    prepare: async (user, headers) => {
+      expect((await call("/api/auth/login/", jsonRequest("POST", { email: user.email, password: "not the password" }))).status).toBe(401);
+      const emailHash = await loginAttemptKey(user.email, env.JWT_SECRET);
+      return {
+        path: "/api/auth/login/",
+        init: jsonRequest("POST", { email: user.email, password: user.password }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${user.id}`)) === 2,
+          (await rows(directSql()`SELECT 1 FROM login_attempts WHERE email_hash = ${emailHash}`)) === 0,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the attempt counted (the answer would have been 401), in login's first and only round trip.
+    route: "POST /api/auth/login",
+    variant: "with a wrong password",
+    audited: false,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const emailHash = await loginAttemptKey(user.email, env.JWT_SECRET);
+      return {
+        path: "/api/auth/login/",
+        init: jsonRequest("POST", { email: user.email, password: "not the password" }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM login_attempts WHERE email_hash = ${emailHash} AND failures = 1`)) === 1,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the presented token spent and its successor issued in the same family.
+    route: "POST /api/auth/refresh",
+    audited: false,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const tokenHash = await sha256(user.tokens.refresh);
+      return {
+        path: "/api/auth/refresh/",
+        init: jsonRequest("POST", { refresh: user.tokens.refresh }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE token_hash = ${tokenHash} AND used_at IS NOT NULL`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${user.id}`)) === 2,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the session (the token's family) revoked.
+    route: "POST /api/auth/logout",
+    audited: false,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      const tokenHash = await sha256(user.tokens.refresh);
+      return {
+        path: "/api/auth/logout/",
+        init: jsonRequest("POST", { refresh: user.tokens.refresh }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NOT NULL`)) === 1,
+        ],
+      };
+    },
+  },
+];
 
-  it.each(operations().map((op) => [op.name, op] as const))("%s answers 503 and leaves all of it or none of it", async (_, op) => {
+/** Every operation under every fault at its first round trip, and the two-round-trip ones at their second too. */
+const CASES = OPERATIONS.flatMap((op) =>
+  [1, ...(op.writingRoundTrip > 1 ? [op.writingRoundTrip] : [])].flatMap((from) =>
+    FAULTS.map((fault) => ({ op, fault, from, committed: commitsBeforeFault(fault) && from === op.writingRoundTrip })),
+  ),
+);
+
+describe("a database fault during a write", () => {
+  it.each(
+    CASES.map((c) => [c.op.route + (c.op.variant ? ` ${c.op.variant}` : ""), c.fault, c.from, c.committed ? "all" : "none", c] as const),
+  )("%s, %s at round trip %i: 503, and %s of it in the database", async (_, fault, from, __, { op, committed }) => {
     const user = await newUser();
     const requestId = newRequestId();
-    const res = await withFault(fault, (request) => op.send(request, user, requestId));
-    const body = await expectProblem(res, 503);
-    expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
-    expect(JSON.stringify(body)).not.toMatch(/fault|127\.0\.0\.1|postgres/i);
-    // Whole or nothing: the effect and its audit row together.
-    expect(await op.happened(user)).toBe(committed);
-    if (op.audited) expect((await auditRows(requestId)).length).toBe(committed ? 1 : 0);
+    const marker = `Fault ${crypto.randomUUID()}`;
+    const { path, init, effects } = await op.prepare(user, { ...user.auth, "X-Request-Id": requestId }, marker);
+    const res = await withFault(fault, (request) => request(path, init), { from });
+    expect(await expectProblem(res, 503)).toEqual(UNAVAILABLE);
+    expect(res.headers.get("Retry-After")).toMatch(/^[1-9]\d*$/);
+    // All or nothing: every part of the operation, and its audit row, together.
+    const parts = await effects();
+    expect(parts).toEqual(parts.map(() => committed));
+    if (op.audited) {
+      expect((await auditRows(requestId)).map((a) => a.outcome)).toEqual(committed ? ["success"] : []);
+    }
   });
+});
 
+describe.each(FAULTS)("with the database fault %s", (fault) => {
   it("readiness answers 503", async () => {
     const res = await withFault(fault, (request) => request("/api/health/ready/"));
     await expectProblem(res, 503);
     expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
   });
+});
+
+it("covers every write route the API documents", () => {
+  const writes = routeDocs.filter((d) => d.method !== "get").map((d) => `${d.method.toUpperCase()} ${d.path}`);
+  expect(new Set(OPERATIONS.map((op) => op.route))).toEqual(new Set(writes));
 });

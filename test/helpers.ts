@@ -150,15 +150,15 @@ export interface AuditRow {
   action: string;
   resource_type: string;
   resource_id: string | null;
-  request_id: string;
+  client_request_id: string;
   outcome: string;
 }
 
-/** The audit rows written under `requestId`, read straight from the database. */
+/** The audit rows of the requests that sent X-Request-Id `requestId`, read straight from the database. */
 export async function auditRows(requestId: string): Promise<AuditRow[]> {
   return (await directSql()`
-    SELECT actor_id, action, resource_type, resource_id, request_id, outcome
-    FROM audit_events WHERE request_id = ${requestId}`) as AuditRow[];
+    SELECT actor_id, action, resource_type, resource_id, client_request_id, outcome
+    FROM audit_events WHERE client_request_id = ${requestId}`) as AuditRow[];
 }
 
 /** The list envelope of docs/BEHAVIOUR.md. */
@@ -173,26 +173,36 @@ export const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const STRONG_ETAG = /^"[^"]+"$/;
 
-export type Fault = "refuse" | "error" | "hang" | "drop-before-commit" | "drop-after-commit";
+/** The local endpoint's fault modes (scripts/neon-local/server.ts): three before the SQL runs, four after. */
+export const FAULTS_BEFORE_SQL = ["refuse", "error", "hang"] as const;
+export const FAULTS_AFTER_SQL = ["drop-before-commit", "drop-after-commit", "error-after-commit", "hang-after-commit"] as const;
+export type Fault = (typeof FAULTS_BEFORE_SQL)[number] | (typeof FAULTS_AFTER_SQL)[number];
+/** Whether the operation's SQL has committed when `fault` strikes its round trip. */
+export const commitsBeforeFault = (fault: Fault) => fault.endsWith("-after-commit");
+
+/** Sets (or, with "none", clears) a fault for one connection string at the local endpoint; clearing waits for its requests to settle. */
+export const setFault = (connection: string, mode: Fault | "none", from = 1) =>
+  fetch(`${env.NEON_LOCAL_STATS.replace(/\/stats$/, "/faults")}?connection=${encodeURIComponent(connection)}&mode=${mode}&from=${from}`, {
+    method: "POST",
+  });
 
 /**
  * Requests whose database calls meet `fault` at the local endpoint (and
- * only theirs: the fault is set for a connection string of their own).
- * The database timeout is short so that a hang ends quickly.
+ * only theirs: the fault is set for a connection string of their own),
+ * from the `from`-th round trip on. The database timeout is short so that
+ * a hang ends quickly; when `fn` is done, the endpoint has finished (committed
+ * or rolled back) whatever it was still running, so read-backs are final.
  */
 export async function withFault<T>(
   fault: Fault,
   fn: (request: (path: string, init?: RequestInit) => Promise<Response>) => Promise<T>,
+  { from = 1 }: { from?: number } = {},
 ): Promise<T> {
   const connection = `postgresql://app:app@127.0.0.1:5432/app?fault=${crypto.randomUUID()}`;
-  const control = (mode: string) =>
-    fetch(`${env.NEON_LOCAL_STATS.replace(/\/stats$/, "/faults")}?connection=${encodeURIComponent(connection)}&mode=${mode}`, {
-      method: "POST",
-    });
-  expect((await control(fault)).status).toBe(204);
+  expect((await setFault(connection, fault, from)).status).toBe(204);
   try {
     return await fn((path, init) => callWithEnv({ DATABASE_URL: connection, DB_TIMEOUT_MS: "500" }, path, init));
   } finally {
-    await control("none");
+    await setFault(connection, "none");
   }
 }

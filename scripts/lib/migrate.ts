@@ -14,7 +14,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { ROW_COUNTED_TABLES } from "../../src/db/schema.ts";
 
-/** One `row_counts_track` call per counted table (drizzle/0003): each is its own transaction. */
+/** One `row_counts_track` call per counted table (drizzle/0006): each is its own transaction. */
 async function trackRowCounts(query: (text: string, params: string[]) => Promise<unknown>) {
   for (const { table, scope } of ROW_COUNTED_TABLES) {
     await query("SELECT row_counts_track($1::regclass, $2)", [getTableName(table), scope]);

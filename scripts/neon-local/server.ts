@@ -5,11 +5,18 @@
  * NEON_LOCAL_ENDPOINT; nothing else in the request path differs from
  * production.
  *
+ * Access: every path sits under a random per-run token
+ * (`http://127.0.0.1:<port>/<token>/sql`), which the Worker gets inside
+ * NEON_LOCAL_ENDPOINT, and only a loopback `Host` is answered, so neither
+ * another local user nor a web page (DNS rebinding included) can run SQL.
+ * Fault injection (`POST /faults`) exists only when the tests start it.
+ *
  * It also counts the SQL requests it answers, in all and per connection
  * string (GET /stats?connection=…): tests and the benchmark measure database
  * round trips per API request with it, each under a connection string of
  * its own so that parallel test files do not disturb the count.
  */
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Backend, BatchOptions, SqlQuery } from "./backends.ts";
@@ -47,15 +54,37 @@ class BadRequest extends Error {}
 
 /**
  * Injected faults (tests only), per connection string so that one test's
- * fault touches no other test's requests:
+ * fault touches no other test's requests. Before any SQL runs:
  * - `refuse`: the connection is cut as soon as the request arrives;
  * - `error`: HTTP 500, as Neon answers when it is in trouble;
- * - `hang`: no answer at all (the Worker's own timeout must end it);
+ * - `hang`: no answer at all (the Worker's own timeout must end it).
+ * After the SQL ran, so the Worker cannot know whether it took effect:
  * - `drop-before-commit`: the SQL runs, is rolled back, and the connection is cut;
- * - `drop-after-commit`: the SQL runs and commits, and the connection is cut.
+ * - `drop-after-commit`: the SQL runs and commits, and the connection is cut;
+ * - `error-after-commit`: the SQL runs and commits, and the answer is HTTP 500;
+ * - `hang-after-commit`: the SQL runs and commits, and no answer comes.
+ * A fault set `from` N spares the connection's first N − 1 SQL requests, so
+ * that a later round trip of one API request (login's second) can be hit.
  */
-export const FAULTS = ["refuse", "error", "hang", "drop-before-commit", "drop-after-commit"] as const;
+export const FAULTS = [
+  "refuse",
+  "error",
+  "hang",
+  "drop-before-commit",
+  "drop-after-commit",
+  "error-after-commit",
+  "hang-after-commit",
+] as const;
 export type Fault = (typeof FAULTS)[number];
+
+interface FaultState {
+  mode: Fault;
+  /** The first SQL request (1-based, counted per connection from when the fault was set) that meets the fault. */
+  from: number;
+  seen: number;
+  /** Requests still being handled: clearing the fault waits for them, so a read-back sees their commit or rollback. */
+  pending: Set<Promise<unknown>>;
+}
 
 interface Stats {
   /** HTTP requests answered: one per database round trip. */
@@ -65,6 +94,7 @@ interface Stats {
 }
 
 export interface NeonLocalServer {
+  /** The SQL endpoint, per-run token included: what NEON_LOCAL_ENDPOINT must be. */
   url: string;
   port: number;
   backend: Backend;
@@ -138,7 +168,25 @@ function postgresError(error: unknown) {
   return body;
 }
 
-export async function startNeonLocalServer(backend: Backend, options: { port?: number } = {}): Promise<NeonLocalServer> {
+/** `host:port` values a local client sends; anything else may be a rebound DNS name. */
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?$/i;
+
+/** The path below the token, or undefined when `pathname` does not start with it. */
+function pathBelowToken(pathname: string, token: Buffer): string | undefined {
+  const [, given, rest] = /^\/([^/]*)(\/.*)$/.exec(pathname) ?? [];
+  if (given === undefined) return undefined;
+  const bytes = Buffer.from(given);
+  return bytes.length === token.length && timingSafeEqual(bytes, token) ? rest : undefined;
+}
+
+export interface NeonLocalOptions {
+  port?: number;
+  /** Offer POST /faults: the test suite only. */
+  faults?: boolean;
+}
+
+export async function startNeonLocalServer(backend: Backend, options: NeonLocalOptions = {}): Promise<NeonLocalServer> {
+  const token = randomBytes(24).toString("base64url");
   const total: Stats = { requests: 0, queries: 0 };
   const byConnection = new Map<string, Stats>();
   const count = (connection: string, queries: number) => {
@@ -154,14 +202,24 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   const stats = (connection?: string): Stats =>
     connection === undefined ? { ...total } : { ...(byConnection.get(connection) ?? { requests: 0, queries: 0 }) };
 
-  const faults = new Map<string, Fault>();
+  const faults = new Map<string, FaultState>();
   let latencyMs = 0;
   let last: { headers: Record<string, string>; body: string } | undefined;
 
-  const handleSql = async (req: IncomingMessage, res: ServerResponse) => {
+  const handleSql = (req: IncomingMessage, res: ServerResponse) => {
     const connection = req.headers["neon-connection-string"];
     if (typeof connection !== "string" || connection === "") throw new BadRequest("missing Neon-Connection-String header");
-    const fault = faults.get(connectionKey(connection));
+    const state = faults.get(connectionKey(connection));
+    if (!state) return answerSql(req, res, connection);
+    state.seen++;
+    const handled = answerSql(req, res, connection, state.seen >= state.from ? state.mode : undefined);
+    const settled = handled.catch(() => {});
+    state.pending.add(settled);
+    void settled.then(() => state.pending.delete(settled));
+    return handled;
+  };
+
+  const answerSql = async (req: IncomingMessage, res: ServerResponse, connection: string, fault?: Fault) => {
     if (fault === "refuse") return void req.socket.destroy();
     if (fault === "error") return send(res, 500, { message: "injected fault: server error" });
     if (fault === "hang") return;
@@ -183,10 +241,13 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
         : { ...r, rowAsArray: false, rows: r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]]))) };
 
     const batch = (body as { queries?: unknown }).queries;
-    if (fault === "drop-before-commit" || fault === "drop-after-commit") {
+    if (fault !== undefined) {
+      // Every after-SQL fault: the SQL runs as one transaction, then the answer goes wrong.
       const qs = Array.isArray(batch) ? batch.map(parseQuery) : [parseQuery(body)];
       count(connectionKey(connection), qs.length);
-      await backend.batch(qs, batchOptions(req), fault === "drop-after-commit");
+      await backend.batch(qs, batchOptions(req), fault !== "drop-before-commit");
+      if (fault === "error-after-commit") return send(res, 500, { message: "injected fault: server error" });
+      if (fault === "hang-after-commit") return;
       return void req.socket.destroy();
     }
     if (Array.isArray(batch)) {
@@ -201,24 +262,38 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
     }
   };
 
-  const setFault = (connection: string, mode: string, res: ServerResponse) => {
+  /** POST /faults?connection=…&mode=…[&from=N]; mode=none answers once the connection's faulted requests are settled. */
+  const setFault = async (params: URLSearchParams, res: ServerResponse) => {
+    const connection = params.get("connection") ?? "";
+    const mode = params.get("mode") ?? "";
+    const from = params.get("from") ?? "1";
     if (!connection) throw new BadRequest("connection is required");
-    if (mode === "none") faults.delete(connection);
-    else if ((FAULTS as readonly string[]).includes(mode)) faults.set(connection, mode as Fault);
-    else throw new BadRequest(`mode must be none or one of ${FAULTS.join(", ")}`);
+    if (!/^[1-9]\d{0,5}$/.test(from)) throw new BadRequest("from must be a positive integer");
+    if (mode === "none") {
+      const pending = faults.get(connection)?.pending ?? [];
+      faults.delete(connection);
+      await Promise.all(pending);
+    } else if ((FAULTS as readonly string[]).includes(mode)) {
+      faults.set(connection, { mode: mode as Fault, from: Number(from), seen: 0, pending: new Set() });
+    } else throw new BadRequest(`mode must be none or one of ${FAULTS.join(", ")}`);
     res.writeHead(204).end();
   };
 
   const server: Server = createServer((req, res) => {
+    // A refusal reads the body away first, so that the client gets the answer rather than a reset.
+    const refuse = (status: number, message: string) => req.resume().once("end", () => send(res, status, { message }));
+    if (!LOOPBACK_HOST.test(req.headers.host ?? "")) return refuse(400, "Host must be a loopback address");
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const route = `${req.method} ${url.pathname}`;
+    const path = pathBelowToken(url.pathname, Buffer.from(token));
+    if (path === undefined) return refuse(401, "unknown endpoint token");
+    const route = `${req.method} ${path}`;
     const work =
       route === "POST /sql"
         ? (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : Promise.resolve()).then(() => handleSql(req, res))
         : route === "GET /stats"
           ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
-          : route === "POST /faults"
-            ? Promise.resolve().then(() => setFault(url.searchParams.get("connection") ?? "", url.searchParams.get("mode") ?? "", res))
+          : route === "POST /faults" && options.faults
+            ? Promise.resolve().then(() => setFault(url.searchParams, res))
             : Promise.resolve(send(res, 404, { message: "not found" }));
     work.catch((error: unknown) => {
       if (res.headersSent) return;
@@ -238,7 +313,7 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/sql`,
+    url: `http://127.0.0.1:${port}/${token}/sql`,
     port,
     backend,
     stats,

@@ -20,10 +20,11 @@ export const bare = (column: AnyPgColumn) => sql.identifier(column.name);
 export const versionMatches = (version: AnyPgColumn | SQL, versions: string | undefined) =>
   versions === undefined ? sql`true` : sql`${version} = ANY(${versions}::int[])`;
 
-/** Who makes a request: the verified token's user and the request's id (both go in the audit row). */
+/** Who makes a request: the verified token's user and the request's ids (all go in the audit row). */
 export interface Actor {
   userId: string;
   requestId: string;
+  clientRequestId: string | undefined;
 }
 
 export interface AuditEntry {
@@ -42,8 +43,8 @@ export interface AuditEntry {
  */
 const e = auditEvents;
 export const auditInsert = (actor: Actor, a: AuditEntry) => sql`
-  INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.outcome)})
-  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${a.outcome}`;
+  INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)})
+  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}`;
 
 /**
  * `<column> [DESC], <id> [DESC]` (for ORDER BY): always with the id, so pages

@@ -50,7 +50,7 @@ export const ROW_COUNTED_TABLES: { table: PgTable; scope: RowCountScope }[] = []
 
 /**
  * Marks a table for row_counts: scripts/lib/migrate.ts gives it its triggers
- * (row_counts_track, drizzle/0003) after the migrations, so a new table needs
+ * (row_counts_track, drizzle/0006) after the migrations, so a new table needs
  * no hand-written trigger migration.
  */
 function rowCounted<T extends PgTable>(table: T, scope: RowCountScope): T {
@@ -104,11 +104,13 @@ export const refreshTokens = pgTable(
     unique("refresh_tokens_token_hash_key").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+    // The scheduled clean-up finds expired tokens by it.
+    index("refresh_tokens_expires_idx").on(t.expiresAt),
     check("refresh_tokens_expiry_after_creation", sql`${t.expiresAt} > ${t.createdAt}`),
   ],
 );
 
-/** Failed logins per normalised email (hashed: no address is kept for unknown accounts). */
+/** Login attempts per normalised email, keyed by an HMAC of it under JWT_SECRET (no address is kept, and none can be tested against the key without the secret). */
 export const loginAttempts = pgTable(
   "login_attempts",
   {
@@ -221,7 +223,7 @@ export const mappings = rowCounted(
 
 /**
  * Row counts per owner, kept by statement-level triggers (drizzle/0002, given
- * to each table marked rowCounted() by row_counts_track, drizzle/0003):
+ * to each table marked rowCounted() by row_counts_track, drizzle/0006):
  * an unfiltered list's `count` is one index lookup instead of a scan of
  * every row the owner has. Doctors are counted under the nil UUID.
  */
@@ -253,7 +255,10 @@ export const auditEvents = pgTable(
     action: text("action", { enum: AUDIT_ACTIONS }).notNull(),
     resourceType: text("resource_type", { enum: AUDIT_RESOURCE_TYPES }).notNull(),
     resourceId: uuid("resource_id"),
+    /** The service's own id for the request: a client cannot choose what the trail says. */
     requestId: text("request_id").notNull(),
+    /** The client's X-Request-Id when it sent a sane one, kept beside the service's for correlation. */
+    clientRequestId: text("client_request_id"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
   },
   (t) => [
@@ -265,6 +270,7 @@ export const auditEvents = pgTable(
     check("audit_events_resource_type_valid", sql`${t.resourceType} IN (${inList(AUDIT_RESOURCE_TYPES)})`),
     check("audit_events_outcome_valid", sql`${t.outcome} IN (${inList(AUDIT_OUTCOMES)})`),
     check("audit_events_request_id_length", sql`char_length(${t.requestId}) BETWEEN 1 AND 128`),
+    check("audit_events_client_request_id_length", sql`char_length(${t.clientRequestId}) BETWEEN 1 AND 128`),
   ],
 );
 

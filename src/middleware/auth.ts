@@ -15,9 +15,9 @@ export const unauthorized = () => problem(401, "A valid access token is required
 export const requireUser = () =>
   marked(
     createMiddleware<AppEnv>(async (c, next) => {
-      const { JWT_SECRET } = authConfig(c.env, c.var.requestId);
+      const config = authConfig(c.env, c.var.requestId);
       const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(c.req.header("Authorization") ?? "");
-      const userId = match ? await verifyAccessToken(match[1], JWT_SECRET) : undefined;
+      const userId = match ? await verifyAccessToken(match[1], config) : undefined;
       if (!userId) throw unauthorized();
       c.set("userId", userId);
       await next();

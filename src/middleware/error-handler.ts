@@ -28,6 +28,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   }
   logError("unhandled_error", {
     requestId,
+    clientRequestId: c.get("clientRequestId"),
     error: err instanceof Error ? err.name : typeof err,
     code: db?.code,
     constraint: db?.constraint,

@@ -97,8 +97,8 @@ function expectLink(link: string | null, path: string, params: Record<string, st
 }
 
 /** Exactly these audit rows (by actor, action, resource id and outcome) under `requestId`. */
-async function expectAudit(requestId: string, expected: Omit<AuditRow, "request_id" | "resource_type">[]) {
-  expect(await auditRows(requestId)).toEqual(expected.map((row) => ({ ...row, resource_type: "mapping", request_id: requestId })));
+async function expectAudit(requestId: string, expected: Omit<AuditRow, "client_request_id" | "resource_type">[]) {
+  expect(await auditRows(requestId)).toEqual(expected.map((row) => ({ ...row, resource_type: "mapping", client_request_id: requestId })));
 }
 
 describe("POST /api/mappings/", () => {
@@ -664,7 +664,7 @@ describe("audit trail", () => {
     const intruder = await newUser();
     const intruderDoctor = (await createDoctor(intruder)).body;
     const unknownId = crypto.randomUUID();
-    type Case = [string, (id: HeaderMap) => Promise<Response>, number, Omit<AuditRow, "request_id" | "resource_type">];
+    type Case = [string, (id: HeaderMap) => Promise<Response>, number, Omit<AuditRow, "client_request_id" | "resource_type">];
     const cases: Case[] = [
       [
         "duplicate pair",

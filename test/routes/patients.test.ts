@@ -76,7 +76,7 @@ async function expectAudit(requestId: string, row?: { actor: TestUser; action: s
             action: row.action,
             resource_type: "patient",
             resource_id: row.resource,
-            request_id: requestId,
+            client_request_id: requestId,
             outcome: row.outcome,
           },
         ]
@@ -1009,7 +1009,7 @@ describe("audit trail", () => {
     const user = await newUser();
     const requestId = newRequestId();
     const created = await json(await api.create(user, FULL_PATIENT, rid(requestId)));
-    const rows = await directSql()`SELECT * FROM audit_events WHERE request_id = ${requestId}`;
+    const rows = await directSql()`SELECT * FROM audit_events WHERE client_request_id = ${requestId}`;
     expect(rows).toHaveLength(1);
     const text = JSON.stringify(rows);
     for (const value of [

@@ -42,14 +42,28 @@ describe("admin:create", { timeout: 60_000 }, () => {
     expect(out).not.toContain(PASSWORD);
   });
 
-  it("promotes an existing user without touching the password, and is idempotent", async () => {
+  // Registration is open: whoever registers the intended admin email first must not be promoted by accident.
+  it("refuses to promote an existing user without --promote, and refuses ADMIN_PASSWORD for one", async () => {
+    const email = `squatter-${randomUUID()}@example.com`;
+    await sql.query("INSERT INTO users (email, name, password_hash) VALUES ($1, 'U', 'keep-me')", [email]);
+    const silent = await adminCreate(["--email", email, "--name", "Root"]);
+    expect(silent.code).toBe(1);
+    expect(silent.out).toMatch(/already has an account.*--promote/);
+    const withPassword = await adminCreate(["--email", email, "--name", "Root", "--promote"], { ADMIN_PASSWORD: PASSWORD });
+    expect(withPassword.code).toBe(1);
+    expect(withPassword.out).toMatch(/ADMIN_PASSWORD/);
+    expect(await userByEmail(email)).toMatchObject({ is_admin: false, password_hash: "keep-me" });
+  });
+
+  it("promotes an existing user with --promote without touching the password, and is idempotent", async () => {
     const email = `user-${randomUUID()}@example.com`;
     await sql.query("INSERT INTO users (email, name, password_hash) VALUES ($1, 'U', 'keep-me')", [email]);
-    const first = await adminCreate(["--email", email]);
+    const first = await adminCreate(["--email", email, "--promote"]);
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/promoted the existing user/);
     expect(await userByEmail(email)).toMatchObject({ is_admin: true, password_hash: "keep-me" });
-    const again = await adminCreate(["--email", email]);
+    const again = await adminCreate(["--email", email, "--promote"]);
+    expect(again.code).toBe(0);
     expect(again.out).toMatch(/already an administrator; nothing changed/);
   });
 
@@ -66,7 +80,13 @@ describe("admin:create", { timeout: 60_000 }, () => {
     }
     expect(await userByEmail(email)).toBeUndefined();
     expect((await adminCreate(["--email", "not-an-email", "--name", "W"], { ADMIN_PASSWORD: PASSWORD })).code).toBe(1);
-    expect((await adminCreate(["--email", `x-${randomUUID()}@example.com`], { ADMIN_PASSWORD: PASSWORD })).out).toMatch(/needs --name/);
-    expect((await adminCreate(["--email", email, "--name", "W"], { DATABASE_URL: "" })).out).toMatch(/DATABASE_URL/);
+    expect(await adminCreate(["--email", `x-${randomUUID()}@example.com`], { ADMIN_PASSWORD: PASSWORD })).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/needs --name/),
+    });
+    expect(await adminCreate(["--email", email, "--name", "W"], { DATABASE_URL: "" })).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/DATABASE_URL/),
+    });
   });
 });

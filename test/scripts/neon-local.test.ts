@@ -12,7 +12,7 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import { drizzle } from "drizzle-orm/neon-http";
 import { describe, expect, it } from "vitest";
 import * as schema from "../../src/db/schema";
-import { directSql } from "../helpers";
+import { directSql, FAULTS_AFTER_SQL, FAULTS_BEFORE_SQL, type Fault, setFault } from "../helpers";
 
 const sql = directSql();
 
@@ -323,5 +323,115 @@ describe("neon-local endpoint through @neondatabase/serverless", () => {
       await client`SELECT 1`;
       expect(await stats()).toEqual({ requests: 1, queries: 1 });
     });
+  });
+});
+
+describe("injected faults (POST /faults?connection=…&mode=…&from=N)", () => {
+  /** A client on a connection string of its own, a fault set for it, and its counters. */
+  async function faulted(mode: Fault, from = 1) {
+    const rest = `//app:app@127.0.0.1:5432/app?fault=${crypto.randomUUID()}`;
+    const key = `postgresql:${rest}`;
+    expect((await setFault(key, mode, from)).status).toBe(204);
+    return {
+      // A short timeout ends a hang, as the Worker's DB_TIMEOUT_MS does.
+      client: neon(`postgresql:${rest}`, { fetchOptions: { signal: AbortSignal.timeout(300) } }),
+      /** Clears the fault; the endpoint answers once the connection's faulted requests have committed or rolled back. */
+      clear: async () => expect((await setFault(key, "none")).status).toBe(204),
+      stats: async () => (await fetch(`${env.NEON_LOCAL_STATS}?connection=${encodeURIComponent(key)}`)).json(),
+    };
+  }
+
+  describe.each(FAULTS_BEFORE_SQL)("%s (before any SQL runs)", (mode) => {
+    it("fails the query and runs none of it", async () => {
+      const email = uniqueEmail();
+      const { client, clear, stats } = await faulted(mode);
+      const error = await rejection(client.query(INSERT_USER, [email]));
+      expect(error).toBeInstanceOf(NeonDbError);
+      expect(error.message).toMatch({ refuse: /fetch|connect|network/i, error: /server error/, hang: /abort|timeout/i }[mode]);
+      await clear();
+      expect(await countUsers(email)).toBe(0);
+      expect(await stats()).toEqual({ requests: 0, queries: 0 });
+    });
+  });
+
+  describe.each(FAULTS_AFTER_SQL)("%s (after the SQL ran)", (mode) => {
+    const committed = mode !== "drop-before-commit";
+
+    it(`fails the query, which ${committed ? "has committed" : "was rolled back"}`, async () => {
+      const email = uniqueEmail();
+      const { client, clear, stats } = await faulted(mode);
+      const error = await rejection(client.query(INSERT_USER, [email]));
+      expect(error).toBeInstanceOf(NeonDbError);
+      expect(error.message).toMatch(
+        {
+          "drop-before-commit": /fetch|connect|network|closed|reset/i,
+          "drop-after-commit": /fetch|connect|network|closed|reset/i,
+          "error-after-commit": /server error/,
+          "hang-after-commit": /abort|timeout/i,
+        }[mode],
+      );
+      await clear();
+      expect(await countUsers(email)).toBe(committed ? 1 : 0);
+      expect(await stats()).toEqual({ requests: 1, queries: 1 });
+    });
+
+    it(`treats a batch as one transaction: all of it ${committed ? "committed" : "rolled back"}`, async () => {
+      const emails = [uniqueEmail(), uniqueEmail()];
+      const { client, clear } = await faulted(mode);
+      await rejection(client.transaction(emails.map((email) => client.query(INSERT_USER, [email]))));
+      await clear();
+      expect(await Promise.all(emails.map(countUsers))).toEqual(committed ? [1, 1] : [0, 0]);
+    });
+
+    it("runs the SQL before the fault: a failing statement answers with its Postgres error", async () => {
+      const { client, clear } = await faulted(mode);
+      const error = await rejection(client`SELECT 1 / 0 AS boom`);
+      expect(error).toMatchObject({ name: "NeonDbError", code: "22012" });
+      await clear();
+    });
+  });
+
+  it("from N spares the first N − 1 requests of the connection and hits every later one", async () => {
+    const emails = [uniqueEmail(), uniqueEmail(), uniqueEmail()];
+    const { client, clear, stats } = await faulted("drop-before-commit", 2);
+    expect(await client.query(INSERT_USER, [emails[0]])).toEqual([{ id: expect.any(String) }]);
+    await rejection(client.query(INSERT_USER, [emails[1]]));
+    await rejection(client.query(INSERT_USER, [emails[2]]));
+    await clear();
+    expect(await Promise.all(emails.map(countUsers))).toEqual([1, 0, 0]);
+    expect(await stats()).toEqual({ requests: 3, queries: 3 });
+  });
+
+  it("touches only its own connection string, and ends when cleared", async () => {
+    const { client, clear } = await faulted("error");
+    await rejection(client`SELECT 1`);
+    expect(await sql`SELECT 1 AS ok`).toEqual([{ ok: 1 }]);
+    await clear();
+    expect(await client`SELECT 1 AS ok`).toEqual([{ ok: 1 }]);
+  });
+
+  it("clearing waits for a faulted request still running, so a read-back right after sees its commit", async () => {
+    const email = uniqueEmail();
+    const { client, clear } = await faulted("hang-after-commit");
+    // The client gives up (300 ms) long before the statement commits. (PGlite runs one
+    // statement at a time, so there any read waits; on PostgreSQL only the clearing does.)
+    await rejection(client.transaction([client`SELECT pg_sleep(0.8)`, client.query(INSERT_USER, [email])]));
+    await clear();
+    expect(await countUsers(email)).toBe(1);
+  });
+
+  it.each([
+    [
+      "an unknown mode",
+      "connection=x&mode=sometimes",
+      `mode must be none or one of ${[...FAULTS_BEFORE_SQL, ...FAULTS_AFTER_SQL].join(", ")}`,
+    ],
+    ["from 0", "connection=x&mode=error&from=0", "from must be a positive integer"],
+    ["a from that is not a number", "connection=x&mode=error&from=2nd", "from must be a positive integer"],
+    ["no connection", "mode=error", "connection is required"],
+  ])("refuses %s with 400", async (_, query, message) => {
+    const res = await fetch(`${env.NEON_LOCAL_STATS.replace(/\/stats$/, "/faults")}?${query}`, { method: "POST" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ message });
   });
 });

@@ -36,7 +36,9 @@ export const auditEventResponse = responseOf({
   action: auditEvents.action,
   resource_type: auditEvents.resourceType,
   resource_id: auditEvents.resourceId,
+  // The service's own id for the request, and beside it the X-Request-Id the client sent, if any.
   request_id: auditEvents.requestId,
+  client_request_id: auditEvents.clientRequestId,
   outcome: auditEvents.outcome,
 });
 export const auditEventSchema = auditEventResponse.schema.meta({ id: "AuditEvent" });

@@ -1,6 +1,7 @@
 /**
  * Accounts and tokens (docs/BEHAVIOUR.md). Round trips: register 1, login 2 (1 when
- * rate-limited), refresh 1, logout 1, me 1; verifying an access token 0.
+ * the password is wrong or the email rate-limited), refresh 1, logout 1, me 1;
+ * verifying an access token 0.
  */
 import { Hono } from "hono";
 import * as z from "zod";
@@ -13,16 +14,16 @@ import { hashPassword, verifyPassword } from "../../lib/password";
 import { passwordProblems } from "../../lib/password-rules";
 import { problem } from "../../lib/problem";
 import { describeRoute } from "../../lib/route-doc";
-import { type IssuedTokens, newRefreshToken, sha256, signAccessToken } from "../../lib/tokens";
+import { type IssuedTokens, loginAttemptKey, newRefreshToken, sha256, signAccessToken } from "../../lib/tokens";
 import { jsonBody } from "../../lib/validation";
 import { requireUser, unauthorized } from "../../middleware/auth";
 import { database } from "../../middleware/database";
+import { limitPerClientIp } from "../../middleware/rate-limit";
 import {
+  countLoginAttempt,
   findUser,
   insertUser,
-  loginState,
   type PublicUser,
-  recordLoginFailure,
   revokeFamily,
   rotateRefreshToken,
   startSession,
@@ -73,12 +74,13 @@ const registerDoc = describeRoute({
   description: "Password: 8–128 characters, not all digits, not containing the email's local part, not a common password.",
   bodyExample: { name: "Ada Lovelace", email: "ada@example.com", password: "analytical engine 1843" },
   success: { status: 201, description: "The account.", schema: userSchema },
-  errors: [409],
+  errors: [409, 429],
 });
 const loginDoc = describeRoute({
   operationId: "login",
   summary: "Log in: get an access and a refresh token",
-  description: "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes.",
+  description:
+    "After 10 failed logins for one email within 15 minutes, further logins for it answer 429 until the window passes. Register and login are also limited per client address (429 with Retry-After).",
   bodyExample: { email: "ada@example.com", password: "analytical engine 1843" },
   success: { status: 200, description: "A new session.", schema: tokensSchema },
   errors: [401, 429],
@@ -89,7 +91,7 @@ const refreshDoc = describeRoute({
   description:
     "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel.",
   success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
-  errors: [401],
+  errors: [401, 429],
 });
 const logoutDoc = describeRoute({
   operationId: "logout",
@@ -120,7 +122,7 @@ export const authRoutes = new Hono<AppEnv>()
     await next();
   })
   .use(database())
-  .post("/register", registerDoc, jsonBody(registerBody), async (c) => {
+  .post("/register", registerDoc, limitPerClientIp("AUTH_PASSWORD_LIMITER"), jsonBody(registerBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { name, email, password } = c.req.valid("json");
     const passwordHash = await hashPassword(password, config.PASSWORD_ITERATIONS);
@@ -130,22 +132,20 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(userResponse(user), 201);
   })
-  .post("/login", loginDoc, jsonBody(loginBody), async (c) => {
+  .post("/login", loginDoc, limitPerClientIp("AUTH_PASSWORD_LIMITER"), jsonBody(loginBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const { email, password } = c.req.valid("json");
-    const emailHash = await sha256(email);
-    const state = await loginState(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
-    if (state.failures >= config.LOGIN_MAX_FAILURES) {
+    const emailHash = await loginAttemptKey(email, config.JWT_SECRET);
+    // The attempt is counted before the password is checked, so racing requests cannot all get a guess (docs/SECURITY.md).
+    const state = await countLoginAttempt(c.var.db, email, emailHash, config.LOGIN_WINDOW_MINUTES);
+    if (state.attempts > config.LOGIN_MAX_FAILURES) {
       throw problem(429, "Too many failed logins for this email; try again later.", {
-        headers: { "Retry-After": String(Math.max(1, state.windowSecondsLeft ?? 1)) },
+        headers: { "Retry-After": String(Math.max(1, state.windowSecondsLeft)) },
       });
     }
     // Same PBKDF2 work whether or not the account exists (a dummy hash stands in).
     const check = await verifyPassword(password, state.passwordHash ?? undefined, config.PASSWORD_ITERATIONS);
-    if (!check.valid || !state.userId) {
-      await recordLoginFailure(c.var.db, emailHash, config.LOGIN_WINDOW_MINUTES);
-      throw problem(401, INVALID_LOGIN);
-    }
+    if (!check.valid || !state.userId) throw problem(401, INVALID_LOGIN);
     const refresh = newRefreshToken();
     await startSession(c.var.db, {
       userId: state.userId,
@@ -156,7 +156,7 @@ export const authRoutes = new Hono<AppEnv>()
     });
     return c.json(await issueTokens(state.userId, config, refresh));
   })
-  .post("/refresh", refreshDoc, jsonBody(refreshBody), async (c) => {
+  .post("/refresh", refreshDoc, limitPerClientIp("AUTH_REFRESH_LIMITER"), jsonBody(refreshBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
     const refresh = newRefreshToken();
     const userId = await rotateRefreshToken(c.var.db, {

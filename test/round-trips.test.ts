@@ -1,0 +1,469 @@
+/**
+ * Database round trips for every outcome of every route, counted at the
+ * local endpoint: one table, checked against the app's own route list, so a
+ * new route without its rows fails here. The README's promise is one round
+ * trip per request whatever the answer — success, 404, 403, 409, 412 and
+ * the 401s that need the database — with a successful login at two (a
+ * failed or limited one at one), and none for what is refused before the database
+ * (bad token, bad body, bad query, an id that is not a UUID).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import app from "../src/index";
+import {
+  call,
+  countRoundTrips,
+  createDoctor,
+  createMapping,
+  createPatient,
+  jsonRequest,
+  makeAdmin,
+  newUser,
+  PASSWORD,
+  type TestUser,
+  uniqueEmail,
+  VALID_DOCTOR,
+  VALID_PATIENT,
+} from "./helpers";
+
+interface Fixture {
+  owner: TestUser;
+  other: TestUser;
+  admin: TestUser;
+  patient: string;
+  /** A doctor of the owner's, assigned to `patient` by `mapping`. */
+  doctor: string;
+  mapping: string;
+  /** A doctor of the owner's, assigned to nobody. */
+  spareDoctor: string;
+  license: string;
+}
+
+interface Outcome {
+  /** What the case is, e.g. "stale If-Match". */
+  name: string;
+  status: number;
+  trips: number;
+  /** The request, sent through `request` (the counted connection). */
+  send: (request: (path: string, init?: RequestInit) => Promise<Response>, f: Fixture) => Promise<Response>;
+  /** Settings for this request only (e.g. a lower login limit). */
+  env?: Record<string, string>;
+}
+
+const UNKNOWN = "00000000-0000-4000-8000-000000000000";
+const as = (user: TestUser, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...user.auth, ...(init.headers as Record<string, string> | undefined) },
+});
+const withIfMatch = (user: TestUser, method: string, tag: string, body?: unknown): RequestInit =>
+  body === undefined ? as(user, { method, headers: { "If-Match": tag } }) : jsonRequest(method, body, { ...user.auth, "If-Match": tag });
+const badToken = { Authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad-signature" };
+const license = () => `RT-${crypto.randomUUID()}`;
+
+/** The ways every access-token route refuses before the database. */
+const unauthenticated = (method: string, path: (f: Fixture) => string): Outcome[] => [
+  { name: "no token", status: 401, trips: 0, send: (r, f) => r(path(f), { method }) },
+  { name: "bad token", status: 401, trips: 0, send: (r, f) => r(path(f), { method, headers: badToken }) },
+];
+const invalidBody = (method: string, path: (f: Fixture) => string): Outcome[] => [
+  { name: "invalid body", status: 400, trips: 0, send: (r, f) => r(path(f), jsonRequest(method, { name: 42 }, f.owner.auth)) },
+  { name: "not JSON", status: 415, trips: 0, send: (r, f) => r(path(f), as(f.owner, { method, body: "x" })) },
+];
+const notAnId = (method: string, base: string): Outcome => ({
+  name: "id that is not a UUID",
+  status: 404,
+  trips: 0,
+  send: (r, f) => r(`${base}not-a-uuid/`, as(f.owner, { method })),
+});
+
+const patientPath = (f: Fixture) => `/api/patients/${f.patient}/`;
+const doctorPath = (f: Fixture) => `/api/doctors/${f.doctor}/`;
+const mappingPath = (f: Fixture) => `/api/mappings/${f.mapping}/`;
+
+/** Keyed as the app lists its routes: `METHOD /hono/path`. */
+const TABLE: Record<string, Outcome[]> = {
+  "GET /api/health": [{ name: "up", status: 200, trips: 0, send: (r) => r("/api/health/") }],
+  "GET /api/health/ready": [{ name: "ready", status: 200, trips: 1, send: (r) => r("/api/health/ready/") }],
+  "GET /api/openapi.json": [{ name: "document", status: 200, trips: 0, send: (r) => r("/api/openapi.json") }],
+  "GET /api/docs": [{ name: "page", status: 200, trips: 0, send: (r) => r("/api/docs/") }],
+
+  "POST /api/auth/register": [
+    {
+      name: "new account",
+      status: 201,
+      trips: 1,
+      send: (r) => r("/api/auth/register/", jsonRequest("POST", { name: "RT", email: uniqueEmail("rt"), password: PASSWORD })),
+    },
+    {
+      name: "email taken",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r("/api/auth/register/", jsonRequest("POST", { name: "RT", email: f.other.email, password: PASSWORD })),
+    },
+    { name: "invalid body", status: 400, trips: 0, send: (r) => r("/api/auth/register/", jsonRequest("POST", { name: "RT" })) },
+  ],
+  "POST /api/auth/login": [
+    {
+      name: "right password",
+      status: 200,
+      trips: 2,
+      send: (r, f) => r("/api/auth/login/", jsonRequest("POST", { email: f.other.email, password: PASSWORD })),
+    },
+    {
+      name: "wrong password",
+      status: 401,
+      trips: 1,
+      send: (r, f) => r("/api/auth/login/", jsonRequest("POST", { email: f.other.email, password: "not the password" })),
+    },
+    {
+      name: "no such account",
+      status: 401,
+      trips: 1,
+      send: (r) => r("/api/auth/login/", jsonRequest("POST", { email: uniqueEmail("ghost"), password: PASSWORD })),
+    },
+    {
+      name: "over the limit",
+      status: 429,
+      trips: 1,
+      env: { LOGIN_MAX_FAILURES: "1" },
+      send: async (r) => {
+        const body = { email: uniqueEmail("limited"), password: "not the password" };
+        // The failure that reaches the limit is sent uncounted; only the refusal is counted.
+        await call("/api/auth/login/", jsonRequest("POST", body));
+        return r("/api/auth/login/", jsonRequest("POST", body));
+      },
+    },
+    { name: "invalid body", status: 400, trips: 0, send: (r) => r("/api/auth/login/", jsonRequest("POST", { email: "x" })) },
+  ],
+  "POST /api/auth/refresh": [
+    {
+      name: "rotated",
+      status: 200,
+      trips: 1,
+      send: async (r) => r("/api/auth/refresh/", jsonRequest("POST", { refresh: (await newUser()).tokens.refresh })),
+    },
+    { name: "unknown token", status: 401, trips: 1, send: (r) => r("/api/auth/refresh/", jsonRequest("POST", { refresh: "nope" })) },
+    {
+      name: "reused token",
+      status: 401,
+      trips: 1,
+      send: async (r) => {
+        const { refresh } = (await newUser()).tokens;
+        expect((await call("/api/auth/refresh/", jsonRequest("POST", { refresh }))).status).toBe(200);
+        return r("/api/auth/refresh/", jsonRequest("POST", { refresh }));
+      },
+    },
+    { name: "invalid body", status: 400, trips: 0, send: (r) => r("/api/auth/refresh/", jsonRequest("POST", {})) },
+  ],
+  "POST /api/auth/logout": [
+    {
+      name: "logged out",
+      status: 204,
+      trips: 1,
+      send: async (r) => r("/api/auth/logout/", jsonRequest("POST", { refresh: (await newUser()).tokens.refresh })),
+    },
+    { name: "unknown token", status: 401, trips: 1, send: (r) => r("/api/auth/logout/", jsonRequest("POST", { refresh: "nope" })) },
+    { name: "invalid body", status: 400, trips: 0, send: (r) => r("/api/auth/logout/", jsonRequest("POST", {})) },
+  ],
+  "GET /api/auth/me": [
+    { name: "me", status: 200, trips: 1, send: (r, f) => r("/api/auth/me/", as(f.owner)) },
+    ...unauthenticated("GET", () => "/api/auth/me/"),
+  ],
+
+  "GET /api/patients": [
+    { name: "page", status: 200, trips: 1, send: (r, f) => r("/api/patients/?search=pat&ordering=-name", as(f.owner)) },
+    { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/patients/?limit=0", as(f.owner)) },
+    ...unauthenticated("GET", () => "/api/patients/"),
+  ],
+  "POST /api/patients": [
+    { name: "created", status: 201, trips: 1, send: (r, f) => r("/api/patients/", jsonRequest("POST", VALID_PATIENT, f.owner.auth)) },
+    ...invalidBody("POST", () => "/api/patients/"),
+    ...unauthenticated("POST", () => "/api/patients/"),
+  ],
+  "GET /api/patients/:id": [
+    { name: "own", status: 200, trips: 1, send: (r, f) => r(patientPath(f), as(f.owner)) },
+    {
+      name: "not modified",
+      status: 304,
+      trips: 1,
+      send: (r, f) => r(patientPath(f), as(f.owner, { headers: { "If-None-Match": '"1"' } })),
+    },
+    { name: "another user's", status: 404, trips: 1, send: (r, f) => r(patientPath(f), as(f.other)) },
+    { name: "unknown", status: 404, trips: 1, send: (r, f) => r(`/api/patients/${UNKNOWN}/`, as(f.owner)) },
+    notAnId("GET", "/api/patients/"),
+    ...unauthenticated("GET", patientPath),
+  ],
+  "PUT /api/patients/:id": [
+    { name: "replaced", status: 200, trips: 1, send: (r, f) => r(patientPath(f), jsonRequest("PUT", VALID_PATIENT, f.owner.auth)) },
+    { name: "another user's", status: 404, trips: 1, send: (r, f) => r(patientPath(f), jsonRequest("PUT", VALID_PATIENT, f.other.auth)) },
+    { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_PATIENT)) },
+    ...invalidBody("PUT", patientPath),
+    ...unauthenticated("PUT", patientPath),
+  ],
+  "PATCH /api/patients/:id": [
+    { name: "patched", status: 200, trips: 1, send: (r, f) => r(patientPath(f), jsonRequest("PATCH", { phone: null }, f.owner.auth)) },
+    {
+      name: "another user's",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r(patientPath(f), jsonRequest("PATCH", { phone: null }, f.other.auth)),
+    },
+    {
+      name: "stale If-Match",
+      status: 412,
+      trips: 1,
+      send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "PATCH", '"7"', { phone: null })),
+    },
+    ...invalidBody("PATCH", patientPath),
+    ...unauthenticated("PATCH", patientPath),
+  ],
+  "DELETE /api/patients/:id": [
+    { name: "deleted", status: 204, trips: 1, send: (r, f) => r(patientPath(f), as(f.owner, { method: "DELETE" })) },
+    { name: "another user's", status: 404, trips: 1, send: (r, f) => r(patientPath(f), as(f.other, { method: "DELETE" })) },
+    { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "DELETE", '"7"')) },
+    notAnId("DELETE", "/api/patients/"),
+    ...unauthenticated("DELETE", patientPath),
+  ],
+
+  "GET /api/doctors": [
+    { name: "page", status: 200, trips: 1, send: (r, f) => r("/api/doctors/?search=x&ordering=-name", as(f.other)) },
+    { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/doctors/?ordering=nope", as(f.other)) },
+    ...unauthenticated("GET", () => "/api/doctors/"),
+  ],
+  "POST /api/doctors": [
+    { name: "created", status: 201, trips: 1, send: (r, f) => r("/api/doctors/", jsonRequest("POST", VALID_DOCTOR, f.owner.auth)) },
+    {
+      name: "license taken",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r("/api/doctors/", jsonRequest("POST", { ...VALID_DOCTOR, license_number: f.license }, f.other.auth)),
+    },
+    ...invalidBody("POST", () => "/api/doctors/"),
+    ...unauthenticated("POST", () => "/api/doctors/"),
+  ],
+  "GET /api/doctors/:id": [
+    { name: "any user", status: 200, trips: 1, send: (r, f) => r(doctorPath(f), as(f.other)) },
+    { name: "not modified", status: 304, trips: 1, send: (r, f) => r(doctorPath(f), as(f.other, { headers: { "If-None-Match": '"1"' } })) },
+    { name: "unknown", status: 404, trips: 1, send: (r, f) => r(`/api/doctors/${UNKNOWN}/`, as(f.other)) },
+    notAnId("GET", "/api/doctors/"),
+    ...unauthenticated("GET", doctorPath),
+  ],
+  "PUT /api/doctors/:id": [
+    { name: "by its creator", status: 200, trips: 1, send: (r, f) => r(doctorPath(f), jsonRequest("PUT", VALID_DOCTOR, f.owner.auth)) },
+    {
+      name: "by an administrator",
+      status: 200,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), jsonRequest("PUT", VALID_DOCTOR, f.admin.auth)),
+    },
+    { name: "by another user", status: 403, trips: 1, send: (r, f) => r(doctorPath(f), jsonRequest("PUT", VALID_DOCTOR, f.other.auth)) },
+    {
+      name: "unknown",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r(`/api/doctors/${UNKNOWN}/`, jsonRequest("PUT", VALID_DOCTOR, f.owner.auth)),
+    },
+    {
+      name: "license taken",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), jsonRequest("PUT", { ...VALID_DOCTOR, license_number: f.license }, f.owner.auth)),
+    },
+    { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(doctorPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_DOCTOR)) },
+    ...invalidBody("PUT", doctorPath),
+    ...unauthenticated("PUT", doctorPath),
+  ],
+  "PATCH /api/doctors/:id": [
+    {
+      name: "by its creator",
+      status: 200,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), jsonRequest("PATCH", { phone: null }, f.owner.auth)),
+    },
+    {
+      name: "by another user",
+      status: 403,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), jsonRequest("PATCH", { phone: null }, f.other.auth)),
+    },
+    {
+      name: "unknown",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r(`/api/doctors/${UNKNOWN}/`, jsonRequest("PATCH", { phone: null }, f.owner.auth)),
+    },
+    {
+      name: "license taken",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), jsonRequest("PATCH", { license_number: f.license }, f.owner.auth)),
+    },
+    {
+      name: "stale If-Match",
+      status: 412,
+      trips: 1,
+      send: (r, f) => r(doctorPath(f), withIfMatch(f.owner, "PATCH", '"7"', { phone: null })),
+    },
+    ...invalidBody("PATCH", doctorPath),
+    ...unauthenticated("PATCH", doctorPath),
+  ],
+  "DELETE /api/doctors/:id": [
+    {
+      name: "unassigned",
+      status: 204,
+      trips: 1,
+      send: (r, f) => r(`/api/doctors/${f.spareDoctor}/`, as(f.owner, { method: "DELETE" })),
+    },
+    { name: "by another user", status: 403, trips: 1, send: (r, f) => r(doctorPath(f), as(f.other, { method: "DELETE" })) },
+    { name: "unknown", status: 404, trips: 1, send: (r, f) => r(`/api/doctors/${UNKNOWN}/`, as(f.owner, { method: "DELETE" })) },
+    { name: "still assigned", status: 409, trips: 1, send: (r, f) => r(doctorPath(f), as(f.owner, { method: "DELETE" })) },
+    {
+      name: "stale If-Match",
+      status: 412,
+      trips: 1,
+      send: (r, f) => r(`/api/doctors/${f.spareDoctor}/`, withIfMatch(f.owner, "DELETE", '"7"')),
+    },
+    notAnId("DELETE", "/api/doctors/"),
+    ...unauthenticated("DELETE", doctorPath),
+  ],
+
+  "GET /api/mappings": [
+    { name: "page", status: 200, trips: 1, send: (r, f) => r(`/api/mappings/?patient_id=${f.patient}`, as(f.owner)) },
+    { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/mappings/?patient_id=x", as(f.owner)) },
+    ...unauthenticated("GET", () => "/api/mappings/"),
+  ],
+  "POST /api/mappings": [
+    {
+      name: "assigned",
+      status: 201,
+      trips: 1,
+      send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: f.patient, doctor_id: f.spareDoctor }, f.owner.auth)),
+    },
+    {
+      name: "another user's patient",
+      status: 400,
+      trips: 1,
+      send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: f.patient, doctor_id: f.spareDoctor }, f.other.auth)),
+    },
+    {
+      name: "already assigned",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: f.patient, doctor_id: f.doctor }, f.owner.auth)),
+    },
+    {
+      name: "invalid body",
+      status: 400,
+      trips: 0,
+      send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: "x" }, f.owner.auth)),
+    },
+    ...unauthenticated("POST", () => "/api/mappings/"),
+  ],
+  "GET /api/mappings/patient/:id": [
+    { name: "own patient", status: 200, trips: 1, send: (r, f) => r(`/api/mappings/patient/${f.patient}/`, as(f.owner)) },
+    { name: "another user's patient", status: 404, trips: 1, send: (r, f) => r(`/api/mappings/patient/${f.patient}/`, as(f.other)) },
+    notAnId("GET", "/api/mappings/patient/"),
+    ...unauthenticated("GET", (f) => `/api/mappings/patient/${f.patient}/`),
+  ],
+  "GET /api/mappings/:id": [
+    { name: "own", status: 200, trips: 1, send: (r, f) => r(mappingPath(f), as(f.owner)) },
+    { name: "another user's", status: 404, trips: 1, send: (r, f) => r(mappingPath(f), as(f.other)) },
+    notAnId("GET", "/api/mappings/"),
+    ...unauthenticated("GET", mappingPath),
+  ],
+  "DELETE /api/mappings/:id": [
+    { name: "removed", status: 204, trips: 1, send: (r, f) => r(mappingPath(f), as(f.owner, { method: "DELETE" })) },
+    { name: "another user's", status: 404, trips: 1, send: (r, f) => r(mappingPath(f), as(f.other, { method: "DELETE" })) },
+    { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(mappingPath(f), withIfMatch(f.owner, "DELETE", '"7"')) },
+    notAnId("DELETE", "/api/mappings/"),
+    ...unauthenticated("DELETE", mappingPath),
+  ],
+
+  "GET /api/audit": [
+    { name: "administrator", status: 200, trips: 1, send: (r, f) => r(`/api/audit/?actor_id=${f.owner.id}`, as(f.admin)) },
+    { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/audit/", as(f.owner)) },
+    { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/audit/?actor_id=x", as(f.admin)) },
+    ...unauthenticated("GET", () => "/api/audit/"),
+  ],
+};
+
+const appRoutes = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
+/** The statuses that come from the resource's own checks and so need the database. */
+const DATABASE_STATUSES = [403, 404, 409, 412];
+
+describe("round trips for every outcome", () => {
+  it("the table has rows for every route of the app and none for a route it lacks", () => {
+    expect(new Set(Object.keys(TABLE))).toEqual(new Set(appRoutes));
+    for (const [route, outcomes] of Object.entries(TABLE)) {
+      expect(
+        outcomes.some((o) => o.status < 300),
+        `${route} has a success row`,
+      ).toBe(true);
+    }
+  });
+
+  let users: Pick<Fixture, "owner" | "other" | "admin">;
+  beforeAll(async () => {
+    const [owner, other, admin] = await Promise.all([newUser("Owner"), newUser("Other"), newUser("Admin")]);
+    await makeAdmin(admin);
+    users = { owner, other, admin };
+  });
+
+  /** Fresh resources for each case, so that one case's write cannot change another's answer. */
+  async function fixture(): Promise<Fixture> {
+    const taken = license();
+    const [patient, doctor, spare] = await Promise.all([
+      createPatient(users.owner),
+      createDoctor(users.owner),
+      createDoctor(users.owner),
+      createDoctor(users.other, { license_number: taken }),
+    ]);
+    const mapping = await createMapping(users.owner, patient.body.id, doctor.body.id);
+    return {
+      ...users,
+      patient: patient.body.id,
+      doctor: doctor.body.id,
+      mapping: mapping.body.id,
+      spareDoctor: spare.body.id,
+      license: taken,
+    };
+  }
+
+  const cases = Object.entries(TABLE).flatMap(([route, outcomes]) =>
+    outcomes.map((o) => [`${route} — ${o.name} → ${o.status}`, o] as const),
+  );
+
+  it.each(cases)("%s", async (label, outcome) => {
+    const f = await fixture();
+    let status = 0;
+    const trips = await countRoundTrips(async (request) => {
+      status = (await outcome.send(request, f)).status;
+    }, outcome.env);
+    expect({ status, trips }, label).toEqual({ status: outcome.status, trips: outcome.trips });
+  });
+
+  it("covers the database-decided statuses each route documents", () => {
+    // The document is really read: a route known to give 404 and 412 lists them.
+    expect(errorStatusesOf("PUT", "/api/patients/:id")).toEqual(expect.arrayContaining([404, 412]));
+    // Every status a route's own checks can give (403/404/409/412) appears in its rows.
+    const seen = new Map(Object.entries(TABLE).map(([route, outcomes]) => [route, new Set(outcomes.map((o) => o.status))]));
+    const documented = (route: string) => {
+      const [method, path] = route.split(" ");
+      return new Set(DATABASE_STATUSES.filter((s) => errorStatusesOf(method, path).includes(s)));
+    };
+    for (const route of Object.keys(TABLE)) {
+      for (const status of documented(route)) expect(seen.get(route)?.has(status), `${route} has a row for ${status}`).toBe(true);
+    }
+  });
+});
+
+/** The error statuses the OpenAPI document lists for one operation. */
+function errorStatusesOf(method: string, honoPath: string): number[] {
+  const path = honoPath.replace(/:(\w+)/g, "{$1}").replace(/\/?$/, "/");
+  const operation = OPENAPI.paths?.[path]?.[method.toLowerCase()] as { responses?: Record<string, unknown> } | undefined;
+  return Object.keys(operation?.responses ?? {}).map(Number);
+}
+
+let OPENAPI: { paths?: Record<string, Record<string, unknown>> } = {};
+beforeAll(async () => {
+  OPENAPI = (await (await call("/api/openapi.json")).json()) as typeof OPENAPI;
+});
