@@ -19,15 +19,7 @@ import { jsonBody } from "../../lib/validation";
 import { requireUser, unauthorized } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { limitPerClientIp } from "../../middleware/rate-limit";
-import {
-  countLoginAttempt,
-  findUser,
-  insertUser,
-  type PublicUser,
-  revokeFamily,
-  rotateRefreshToken,
-  startSession,
-} from "./queries";
+import { countLoginAttempt, findUser, insertUser, type PublicUser, revokeFamily, rotateRefreshToken, startSession } from "./queries";
 
 const registerBody = z
   .strictObject({
