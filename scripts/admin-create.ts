@@ -1,9 +1,11 @@
 /**
- * `npm run admin:create -- --email … [--name …]` (API.md §7): creates an
- * administrator, or promotes the existing user with that email, in the
- * database DATABASE_URL names (with NEON_LOCAL_ENDPOINT for the `npm run dev`
- * database). A new account's password is read from ADMIN_PASSWORD or asked
- * for on the terminal, and must pass the same rules as registration.
+ * `npm run admin:create -- --email … [--name …] [--promote]` (docs/BEHAVIOUR.md):
+ * creates an administrator in the database DATABASE_URL names (with NEON_LOCAL_ENDPOINT
+ * for the `npm run dev` database). A new account's password is read from
+ * ADMIN_PASSWORD or asked for on the terminal, and must pass the same rules
+ * as registration. An existing account is promoted only with --promote, and
+ * never with ADMIN_PASSWORD: registration is open, so the account may belong
+ * to whoever registered that email first, with a password of their choosing.
  */
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -52,7 +54,7 @@ async function readPassword(email: string): Promise<string> {
   return password;
 }
 
-const { values } = parseArgs({ options: { email: { type: "string" }, name: { type: "string" } } });
+const { values } = parseArgs({ options: { email: { type: "string" }, name: { type: "string" }, promote: { type: "boolean" } } });
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl)) fail("set DATABASE_URL to the database's postgres:// URL");
 const email = requiredEmail().safeParse(values.email);
@@ -63,9 +65,19 @@ try {
   const [existing] = await db.query<{ id: string; is_admin: boolean }>("SELECT id, is_admin FROM users WHERE lower(email) = $1", [
     email.data,
   ]);
+  if (existing && process.env.ADMIN_PASSWORD !== undefined) {
+    fail(
+      `${email.data} already has an account (user ${existing.id}), whose password this command never sets: unset ADMIN_PASSWORD; nothing was changed`,
+    );
+  }
   if (existing?.is_admin) {
     console.log(`admin:create: ${email.data} (user ${existing.id}) is already an administrator; nothing changed`);
   } else if (existing) {
+    if (!values.promote) {
+      fail(
+        `${email.data} already has an account (user ${existing.id}) that is not an administrator. Anyone can register, so make sure it is the intended person's, then run again with --promote (its password stays as it is); nothing was changed`,
+      );
+    }
     await db.query("UPDATE users SET is_admin = true, updated_at = now() WHERE id = $1", [existing.id]);
     console.log(`admin:create: promoted the existing user ${email.data} (user ${existing.id}) to administrator; password unchanged`);
   } else {
@@ -84,7 +96,7 @@ try {
       "INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING RETURNING id",
       [email.data, name.data, passwordHash],
     );
-    if (!created) fail("a user with this email was created meanwhile; run the command again to promote it");
+    if (!created) fail("a user with this email was created meanwhile; nothing was changed");
     console.log(`admin:create: created the administrator ${email.data} (user ${created.id})`);
   }
 } finally {

@@ -18,20 +18,18 @@
  * Writes docs/BENCHMARKS.md and exits non-zero if a request failed
  * unexpectedly or a route went over its round-trip budget.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import pg from "pg";
 import { hashPassword } from "../src/lib/password.ts";
 import { sha256 } from "../src/lib/tokens.ts";
+import { buildBundle, startBundle } from "./lib/bundle.ts";
 import { createThrowawayDatabase } from "./lib/migrate.ts";
 import { type Backend, openBackend } from "./neon-local/backends.ts";
 import { type NeonLocalServer, startNeonLocalServer } from "./neon-local/server.ts";
@@ -172,23 +170,6 @@ async function seedRefreshTokens(backend: Backend, userId: string, count: number
 
 // ---------- the Worker ----------
 
-/** The deployable bundle (and its source map, `<path>.map`); unminified keeps function names readable in a profile. */
-export function buildBundle(minify = true): { path: string; gzipBytes: number } {
-  const outdir = mkdtempSync(join(tmpdir(), "bench-dist-"));
-  const minifyFlag = minify ? "--minify" : "--no-minify";
-  execFileSync(
-    process.execPath,
-    [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", minifyFlag, "--outdir", outdir],
-    {
-      cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-      stdio: "ignore",
-    },
-  );
-  const path = join(outdir, "index.js");
-  return { path, gzipBytes: gzipSync(readFileSync(path)).length };
-}
-
 /** The workerd process Miniflare started (a child of this process). */
 function workerdPid(): number {
   for (const entry of readdirSync("/proc")) {
@@ -319,19 +300,11 @@ async function main() {
     const data = await seed(backend);
     const bundle = buildBundle();
     log(`Worker bundle: ${fmt(bundle.gzipBytes / 1024, 1)} KiB gzip (wrangler deploy --dry-run --minify)`);
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: bundle.path,
-      modulesRoot: dirname(bundle.path),
-      compatibilityDate: "2026-04-01",
-      host: "127.0.0.1",
-      port: 0,
-      bindings: {
-        DATABASE_URL: WORKER_DATABASE_URL,
-        NEON_LOCAL_ENDPOINT: endpoint.url,
-        JWT_SECRET,
-        ALLOWED_HOSTS: "*",
-      },
+    mf = startBundle(bundle.path, {
+      DATABASE_URL: WORKER_DATABASE_URL,
+      NEON_LOCAL_ENDPOINT: endpoint.url,
+      JWT_SECRET,
+      ALLOWED_HOSTS: "*",
     });
     const origin = (await mf.ready).origin;
     const pid = workerdPid();

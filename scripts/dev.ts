@@ -3,10 +3,12 @@
  * installed. Starts the local Neon endpoint on PGlite (kept in .data/pglite,
  * or on DEV_DATABASE_URL=postgres://… when given), applies migrations, makes
  * sure .dev.vars holds a JWT_SECRET, then runs `wrangler dev` pointed at the
- * endpoint. Ctrl-C stops both.
+ * endpoint. The endpoint's URL carries a token new on every run; it is also
+ * written to .data/neon-local-endpoint (owner-only) for `npm run admin:create`.
+ * Ctrl-C stops both.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnWranglerDev } from "./lib/wrangler-dev.ts";
 import { openBackend } from "./neon-local/backends.ts";
@@ -38,13 +40,17 @@ const endpoint = await startNeonLocalServer(backend, { port: endpointPort }).cat
   );
   process.exit(1);
 });
-console.log(`dev: ${backend.description}, migrations applied, local Neon endpoint on ${endpoint.url}`);
+const endpointFile = `${root}.data/neon-local-endpoint`;
+writeFileSync(endpointFile, `${endpoint.url}\n`, { mode: 0o600 });
+console.log(`dev: ${backend.description}, migrations applied, local Neon endpoint on port ${endpoint.port} (URL in ${endpointFile})`);
 
 // The connection string only names the database for the driver; the endpoint decides where it really is.
 const wrangler = spawnWranglerDev({
   port: apiPort,
   stdio: "inherit",
   vars: { NEON_LOCAL_ENDPOINT: endpoint.url, DATABASE_URL: `postgres://local:local@127.0.0.1:${endpoint.port}/main` },
+  // `npm run dev -- --var NAME:value …`: .dev.vars holds only the required secrets.
+  extraArgs: process.argv.slice(2),
 });
 
 let stopping = false;
@@ -58,6 +64,7 @@ async function stop(code: number) {
     clearTimeout(killer);
   }
   await endpoint.close();
+  rmSync(endpointFile, { force: true });
   process.exit(code);
 }
 

@@ -19,7 +19,8 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
-import { buildBundle, fmt, log, openDatabase, PASSWORD, root, seed, versions, WORKER_DATABASE_URL } from "./bench.ts";
+import { fmt, log, openDatabase, PASSWORD, root, seed, versions, WORKER_DATABASE_URL } from "./bench.ts";
+import { buildBundle } from "./lib/bundle.ts";
 import {
   type CpuProfile,
   connectInspector,

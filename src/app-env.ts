@@ -3,9 +3,15 @@ import type { Db } from "./db/client";
 import type { Bindings } from "./lib/config";
 
 export interface AppEnv {
-  Bindings: Bindings;
+  Bindings: Bindings & {
+    /** The static assets of public/ (wrangler.toml [assets]): Swagger UI and the built OpenAPI document. */
+    ASSETS?: { fetch(input: URL | Request | string): Promise<Response> };
+  };
   Variables: {
+    /** The service's own id for this request. */
     requestId: string;
+    /** The client's X-Request-Id, when it sent a sane one. */
+    clientRequestId: string | undefined;
     /** Set by the database middleware on data routes. */
     db: Db;
     /** Set by the auth middleware: the verified access token's subject. */

@@ -1,11 +1,13 @@
 /**
- * The app: global middleware in the order API.md §10 checks things, then one
- * sub-router per resource. Routes answer with and without a trailing slash
- * (`strict: false`), never by redirect.
+ * The app: global middleware in the order of docs/BEHAVIOUR.md's check
+ * order, then every resource of the registry (src/resources/index.ts).
+ * Routes answer with and without a trailing slash (`strict: false`), never
+ * by redirect.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { problemResponse } from "./lib/problem";
+import type { SchemaOf } from "./lib/registry";
 import { allowedHosts } from "./middleware/allowed-hosts";
 import { limitBody } from "./middleware/body-limit";
 import { corsForAllowedOrigins } from "./middleware/cors";
@@ -13,13 +15,7 @@ import { errorHandler } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { jsonSecureHeaders, noStore } from "./middleware/response-headers";
 import { routeGuard } from "./middleware/route-guard";
-import { auditRoutes } from "./routes/audit";
-import { authRoutes } from "./routes/auth";
-import { docsRoutes, openApiRoutes } from "./routes/docs";
-import { doctorRoutes } from "./routes/doctors";
-import { healthRoutes } from "./routes/health";
-import { mappingRoutes } from "./routes/mappings";
-import { patientRoutes } from "./routes/patients";
+import { resources } from "./resources";
 
 const app = new Hono<AppEnv>({ strict: false });
 
@@ -29,23 +25,15 @@ app
   .use(noStore())
   .use(allowedHosts())
   .use(corsForAllowedOrigins())
-  .use(routeGuard(app))
+  .use(routeGuard(resources))
   .use(limitBody());
 
-const routes = app
-  .route("/api/health", healthRoutes)
-  .route("/api/auth", authRoutes)
-  .route("/api/patients", patientRoutes)
-  .route("/api/doctors", doctorRoutes)
-  .route("/api/mappings", mappingRoutes)
-  .route("/api/audit", auditRoutes);
-
-app.route("/api/openapi.json", openApiRoutes).route("/api/docs", docsRoutes);
+for (const resource of resources) app.route(resource.path, resource.router);
 
 // The route guard answers unknown paths first; this covers anything that slips past it.
 app.notFound(() => problemResponse(404, "There is no resource at this path."));
 app.onError(errorHandler);
 
 /** The route types, for `hono/client` (hc). */
-export type AppType = typeof routes;
+export type AppType = Hono<AppEnv, SchemaOf<typeof resources>, "/">;
 export default app;

@@ -1,6 +1,6 @@
 /**
  * The assembled app (src/index.ts) through the Worker's real entrypoint:
- * the general rules of API.md §1 and §10 that hold for every route.
+ * the general rules of docs/BEHAVIOUR.md that hold for every route.
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -42,7 +42,7 @@ describe("unknown paths and methods", () => {
     expect(options.headers.get("Allow")).toContain("GET");
   });
 
-  it("decides 404 and 405 before the body size (check order of §10)", async () => {
+  it("decides 404 and 405 before the body size (docs/BEHAVIOUR.md, check order)", async () => {
     const big = "x".repeat(70 * 1024);
     const headers = { "Content-Type": "application/json" };
     await expectProblem(await call("/api/health/", { method: "POST", body: big, headers }), 405);

@@ -1,115 +1,34 @@
 /**
  * Every route × {no token, bad token, another user, the owner, an
- * administrator} → the exact status API.md gives. The table is checked
- * against the app's own route list: a route without a row fails the test.
+ * administrator} → the exact status docs/BEHAVIOUR.md gives. Each resource
+ * keeps its rows in test/routes/<resource>.matrix.ts; the table is checked
+ * against the resource registry: a route without a row fails the test.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index";
-import {
-  call,
-  createDoctor,
-  createMapping,
-  createPatient,
-  jsonRequest,
-  login,
-  makeAdmin,
-  newUser,
-  PASSWORD,
-  type TestUser,
-  uniqueEmail,
-  VALID_DOCTOR,
-  VALID_PATIENT,
-} from "./helpers";
+import { registeredRoutes } from "../src/lib/registry";
+import { resources } from "../src/resources";
+import { call, jsonRequest, login, makeAdmin, newUser, PASSWORD, type TestUser } from "./helpers";
+import type { Fixture, MatrixRows, Persona } from "./matrix/types";
 
-type Persona = "none" | "bad" | "other" | "owner" | "admin";
 const PERSONAS: Persona[] = ["none", "bad", "other", "owner", "admin"];
 
-interface Fixture {
-  patient: string;
-  /** Assigned to `patient` by `mapping`. */
-  doctor: string;
-  mapping: string;
-  /** A doctor assigned to nobody. */
-  spareDoctor: string;
-}
+const registryRoutes = registeredRoutes(resources);
+const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
+/** Where a route's resource sits in the registry: fixtures run in that order. */
+const registryIndex = (key: string) => resources.findIndex((res) => registryRoutes.some((r) => routeKey(r) === key && r.resource === res));
 
-interface Row {
-  /** Path with `{patient}`, `{doctor}`, `{mapping}` standing for the owner's resources. */
-  path: string;
-  body?: (f: Fixture) => unknown;
-  /** Expected status per persona; a public route has one status for everyone. */
-  expect: Record<Persona, number> | number;
-  /** For public routes: a body that needs a fresh account or token. */
-  publicBody?: () => Promise<unknown>;
-}
-
-const authed = (other: number, owner: number, admin: number) => ({ none: 401, bad: 401, other, owner, admin });
-
-/** Keyed as the app lists its routes: `METHOD /hono/path`. */
-const MATRIX: Record<string, Row> = {
-  "GET /api/health": { path: "/api/health/", expect: 200 },
-  "GET /api/health/ready": { path: "/api/health/ready/", expect: 200 },
-  "GET /api/openapi.json": { path: "/api/openapi.json", expect: 200 },
-  "GET /api/docs": { path: "/api/docs/", expect: 200 },
-  "POST /api/auth/register": {
-    path: "/api/auth/register/",
-    expect: 201,
-    publicBody: async () => ({ name: "Matrix", email: uniqueEmail("matrix"), password: PASSWORD }),
-  },
-  "POST /api/auth/login": {
-    path: "/api/auth/login/",
-    expect: 200,
-    publicBody: async () => {
-      const user = await newUser();
-      return { email: user.email, password: PASSWORD };
-    },
-  },
-  "POST /api/auth/refresh": {
-    path: "/api/auth/refresh/",
-    expect: 200,
-    publicBody: async () => ({ refresh: (await newUser()).tokens.refresh }),
-  },
-  "POST /api/auth/logout": {
-    path: "/api/auth/logout/",
-    expect: 204,
-    publicBody: async () => ({ refresh: (await newUser()).tokens.refresh }),
-  },
-  "GET /api/auth/me": { path: "/api/auth/me/", expect: authed(200, 200, 200) },
-
-  "GET /api/patients": { path: "/api/patients/", expect: authed(200, 200, 200) },
-  "POST /api/patients": { path: "/api/patients/", body: () => VALID_PATIENT, expect: authed(201, 201, 201) },
-  "GET /api/patients/:id": { path: "/api/patients/{patient}/", expect: authed(404, 200, 404) },
-  "PUT /api/patients/:id": { path: "/api/patients/{patient}/", body: () => VALID_PATIENT, expect: authed(404, 200, 404) },
-  "PATCH /api/patients/:id": { path: "/api/patients/{patient}/", body: () => ({ name: "Changed" }), expect: authed(404, 200, 404) },
-  "DELETE /api/patients/:id": { path: "/api/patients/{patient}/", expect: authed(404, 204, 404) },
-
-  "GET /api/doctors": { path: "/api/doctors/", expect: authed(200, 200, 200) },
-  "POST /api/doctors": { path: "/api/doctors/", body: () => VALID_DOCTOR, expect: authed(201, 201, 201) },
-  "GET /api/doctors/:id": { path: "/api/doctors/{doctor}/", expect: authed(200, 200, 200) },
-  "PUT /api/doctors/:id": { path: "/api/doctors/{doctor}/", body: () => VALID_DOCTOR, expect: authed(403, 200, 200) },
-  "PATCH /api/doctors/:id": { path: "/api/doctors/{doctor}/", body: () => ({ name: "Dr Changed" }), expect: authed(403, 200, 200) },
-  // The fixture's doctor is assigned; deleting it is a conflict for anyone allowed to try.
-  "DELETE /api/doctors/:id": { path: "/api/doctors/{doctor}/", expect: authed(403, 409, 409) },
-
-  "GET /api/mappings": { path: "/api/mappings/", expect: authed(200, 200, 200) },
-  // Another user's patient in the body is "not one of your patients": 400 (admins included).
-  "POST /api/mappings": {
-    path: "/api/mappings/",
-    body: (f) => ({ patient_id: f.patient, doctor_id: f.spareDoctor }),
-    expect: authed(400, 201, 400),
-  },
-  "GET /api/mappings/patient/:id": { path: "/api/mappings/patient/{patient}/", expect: authed(404, 200, 404) },
-  "GET /api/mappings/:id": { path: "/api/mappings/{mapping}/", expect: authed(404, 200, 404) },
-  "DELETE /api/mappings/:id": { path: "/api/mappings/{mapping}/", expect: authed(404, 204, 404) },
-
-  "GET /api/audit": { path: "/api/audit/", expect: authed(403, 403, 200) },
-};
-
-const appRoutes = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
+const modules = Object.values(import.meta.glob<MatrixRows>("./routes/*.matrix.ts", { eager: true, import: "matrix" })).sort(
+  (a, b) => registryIndex(Object.keys(a.rows)[0]) - registryIndex(Object.keys(b.rows)[0]),
+);
+const MATRIX = Object.assign({}, ...modules.map((m) => m.rows)) as MatrixRows["rows"];
+const fixtures = modules.flatMap((m) => (m.fixture ? [m.fixture] : []));
 
 describe("authorization matrix", () => {
-  it("has a row for every route of the app, and none for a route it lacks", () => {
-    expect(new Set(Object.keys(MATRIX))).toEqual(new Set(appRoutes));
+  it("has a row for every route of the registry, and none for a route it lacks", () => {
+    expect(new Set(Object.keys(MATRIX))).toEqual(new Set(registryRoutes.map(routeKey)));
+    // The registry is what the app serves.
+    expect(new Set(registryRoutes.map(routeKey))).toEqual(new Set(app.routes.filter((r) => r.method !== "ALL").map(routeKey)));
   });
 
   let owner: TestUser;
@@ -124,10 +43,12 @@ describe("authorization matrix", () => {
 
   /** Fresh resources of the owner for one cell, so that a DELETE in one cell cannot affect another. */
   async function fixture(): Promise<Fixture> {
-    const [patient, doctor, spare] = await Promise.all([createPatient(owner), createDoctor(owner), createDoctor(owner)]);
-    const mapping = await createMapping(owner, patient.body.id, doctor.body.id);
-    return { patient: patient.body.id, doctor: doctor.body.id, mapping: mapping.body.id, spareDoctor: spare.body.id };
+    let f: Fixture = {};
+    for (const make of fixtures) f = { ...f, ...(await make(owner, f)) };
+    return f;
   }
+
+  const fill = (path: string, f: Fixture) => path.replace(/\{(\w+)\}/g, (_, name: string) => f[name] ?? `{${name}}`);
 
   const headersFor = (persona: Persona): Record<string, string> => {
     switch (persona) {
@@ -143,7 +64,7 @@ describe("authorization matrix", () => {
   it.each(Object.entries(MATRIX))("%s", async (route, row) => {
     const method = route.split(" ")[0];
     const f = await fixture();
-    const path = row.path.replace("{patient}", f.patient).replace("{doctor}", f.doctor).replace("{mapping}", f.mapping);
+    const path = fill(row.path, f);
     if (typeof row.expect === "number") {
       const body = row.publicBody ? await row.publicBody() : undefined;
       const res = await call(path, body === undefined ? { method } : jsonRequest(method, body));
@@ -154,10 +75,9 @@ describe("authorization matrix", () => {
     for (const persona of PERSONAS) {
       // Each persona gets its own fresh resources for writes, so the owner's DELETE does not hide the admin's 404.
       const cell = method === "GET" ? f : await fixture();
-      const cellPath = row.path.replace("{patient}", cell.patient).replace("{doctor}", cell.doctor).replace("{mapping}", cell.mapping);
       const headers = headersFor(persona);
       const init = row.body ? jsonRequest(method, row.body(cell), headers) : { method, headers };
-      seen[persona] = (await call(cellPath, init)).status;
+      seen[persona] = (await call(fill(row.path, cell), init)).status;
     }
     expect(seen, route).toEqual(row.expect);
   });

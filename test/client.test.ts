@@ -8,11 +8,11 @@ import { hc } from "hono/client";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { AppType } from "../src/index";
-import * as published from "../src/lib/openapi";
-import * as auth from "../src/routes/auth";
-import * as doctors from "../src/routes/doctors";
-import * as mappings from "../src/routes/mappings";
-import * as patients from "../src/routes/patients";
+import * as list from "../src/lib/list";
+import * as auth from "../src/resources/auth/routes";
+import * as doctors from "../src/resources/doctors/schemas";
+import * as mappings from "../src/resources/mappings/schemas";
+import * as patients from "../src/resources/patients/schemas";
 import { ORIGIN, PASSWORD, uniqueEmail } from "./helpers";
 
 // Strict copies of the published schemas: a field the document does not list (say a leaked owner_id) fails the parse.
@@ -23,7 +23,7 @@ const patientSchema = strict(patients.patientSchema);
 const doctorSchema = strict(doctors.doctorSchema);
 const mappingSchema = strict(mappings.mappingSchema);
 const assignedDoctorSchema = strict(mappings.assignedDoctorSchema);
-const pageOf = <T extends z.ZodType>(item: T) => strict(published.pageOf(item));
+const pageOf = <T extends z.ZodType>(item: T) => strict(list.pageOf(item));
 
 const client = (token?: string) =>
   hc<AppType>(ORIGIN, {

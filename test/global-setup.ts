@@ -22,9 +22,9 @@ export default async function setup(project: TestProject) {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const throwaway = serverUrl ? await createThrowawayDatabase(serverUrl, "api_test") : undefined;
   const backend = await openBackend({ databaseUrl: throwaway?.url });
-  const server = await startNeonLocalServer(backend);
+  const server = await startNeonLocalServer(backend, { faults: true });
   const version = String((await backend.query({ query: "SELECT version()", params: [] })).rows[0][0]);
-  console.log(`[test database] ${backend.description} via local endpoint ${server.url}: ${version}`);
+  console.log(`[test database] ${backend.description} via local endpoint on port ${server.port}: ${version}`);
   // Which database this run used, for .ci/run to check that each pass ran where it says.
   mkdirSync("artifacts", { recursive: true });
   writeFileSync("artifacts/test-backend.json", `${JSON.stringify({ kind: backend.kind, version })}\n`);

@@ -150,18 +150,18 @@ export interface AuditRow {
   action: string;
   resource_type: string;
   resource_id: string | null;
-  request_id: string;
+  client_request_id: string;
   outcome: string;
 }
 
-/** The audit rows written under `requestId`, read straight from the database. */
+/** The audit rows of the requests that sent X-Request-Id `requestId`, read straight from the database. */
 export async function auditRows(requestId: string): Promise<AuditRow[]> {
   return (await directSql()`
-    SELECT actor_id, action, resource_type, resource_id, request_id, outcome
-    FROM audit_events WHERE request_id = ${requestId}`) as AuditRow[];
+    SELECT actor_id, action, resource_type, resource_id, client_request_id, outcome
+    FROM audit_events WHERE client_request_id = ${requestId}`) as AuditRow[];
 }
 
-/** The list envelope of API.md §1. */
+/** The list envelope of docs/BEHAVIOUR.md. */
 export interface Page<T> {
   count: number;
   next: string | null;

@@ -210,6 +210,13 @@ async function check(res: Response) {
 }
 
 type Json = Record<string, unknown>;
+/**
+ * A value for an assertion message, cut at `max` code points: JSON escapes a
+ * lone surrogate and cutting by code point never splits a pair, so the
+ * message stays valid UTF-8 (the pool's connection to workerd drops on
+ * anything else, and with it the rest of the file).
+ */
+const label = (value: unknown, max = 80) => [...(JSON.stringify(value) ?? String(value))].slice(0, max).join("");
 const readPatient = async (id: string) => JSON.parse(await check(await call(`/api/patients/${id}/`, { headers: owner.auth }))) as Json;
 const fieldsOf = (p: Json) => Object.fromEntries(Object.keys(PATIENT_RULES).map((k) => [k, p[k]]));
 
@@ -230,7 +237,7 @@ describe("hostile input, one change to a valid request", () => {
         const res = await call(path, jsonRequest(method, body, owner.auth));
         const text = await check(res);
         const verdict = PATIENT_RULES[field](value);
-        const what = `${method} ${field}=${JSON.stringify(value)?.slice(0, 80)}`;
+        const what = `${method} ${field}=${label(value)}`;
         tally("patient bodies", verdict.ok);
         if (!verdict.ok) return expectRefusedNaming(res.status, text, field, what);
 
@@ -272,7 +279,7 @@ describe("hostile input, one change to a valid request", () => {
           const expectedOk = "drop" in change && (method === "PATCH" || !REQUIRED.includes(change.drop));
           tally("missing and extra fields", expectedOk);
           if (!expectedOk)
-            return expectRefusedNaming(res.status, text, "drop" in change ? change.drop : change.add, `${method} ${json.slice(0, 80)}`);
+            return expectRefusedNaming(res.status, text, "drop" in change ? change.drop : change.add, `${method} ${label(json)}`);
           expect(res.status).toBe(method === "POST" ? 201 : 200);
           const stored = await readPatient(String((JSON.parse(text) as Json).id));
           // POST and PUT store an omitted optional field as null; PATCH leaves it alone.
@@ -474,8 +481,8 @@ describe("hostile input, one change to a valid request", () => {
         const text = await check(res);
         const valid = lists[list][name](v);
         tally("query parameters", valid);
-        if (!valid) return expectRefusedNaming(res.status, text, name, `${list}?${name}=${v.slice(0, 40)}`);
-        expect(res.status, `${list}?${name}=${v.slice(0, 40)}`).toBe(list === "/api/audit/" ? 403 : 200);
+        if (!valid) return expectRefusedNaming(res.status, text, name, `${list}?${name}=${label(v, 40)}`);
+        expect(res.status, `${list}?${name}=${label(v, 40)}`).toBe(list === "/api/audit/" ? 403 : 200);
       }),
       params,
     );
@@ -535,7 +542,7 @@ describe("hostile input: raw bodies and fixed edge cases", () => {
   it.each(cases)("a patient name with %s", async (_, name, verdict) => {
     const res = await call("/api/patients/", jsonRequest("POST", { ...BASE_PATIENT, name }, owner.auth));
     const text = await check(res);
-    if (!verdict.ok) return expectRefusedNaming(res.status, text, "name", String(name));
+    if (!verdict.ok) return expectRefusedNaming(res.status, text, "name", label(name));
     expect(res.status).toBe(201);
     const stored = await readPatient(String((JSON.parse(text) as Json).id));
     expect(stored.name).toBe(verdict.stored);

@@ -266,7 +266,8 @@ describe("load without loss", () => {
 
     // Audit, request by request: each audited request has exactly one row, saying what its answer said; no other request has any.
     const audit = (await db.query(
-      "SELECT request_id, actor_id, action, resource_type, resource_id, outcome FROM audit_events WHERE request_id LIKE 'load-%'",
+      // The client's X-Request-Id is kept beside the service's own id (client_request_id).
+      "SELECT client_request_id AS request_id, actor_id, action, resource_type, resource_id, outcome FROM audit_events WHERE client_request_id LIKE 'load-%'",
     )) as { request_id: string }[];
     const rowsByRequest = new Map<string, Record<string, unknown>[]>();
     for (const a of audit) rowsByRequest.set(a.request_id, [...(rowsByRequest.get(a.request_id) ?? []), a]);

@@ -5,11 +5,18 @@
  * NEON_LOCAL_ENDPOINT; nothing else in the request path differs from
  * production.
  *
+ * Access: every path sits under a random per-run token
+ * (`http://127.0.0.1:<port>/<token>/sql`), which the Worker gets inside
+ * NEON_LOCAL_ENDPOINT, and only a loopback `Host` is answered, so neither
+ * another local user nor a web page (DNS rebinding included) can run SQL.
+ * Fault injection (`POST /faults`) exists only when the tests start it.
+ *
  * It also counts the SQL requests it answers, in all and per connection
  * string (GET /stats?connection=…): tests and the benchmark measure database
  * round trips per API request with it, each under a connection string of
  * its own so that parallel test files do not disturb the count.
  */
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Backend, BatchOptions, SqlQuery } from "./backends.ts";
@@ -87,6 +94,7 @@ interface Stats {
 }
 
 export interface NeonLocalServer {
+  /** The SQL endpoint, per-run token included: what NEON_LOCAL_ENDPOINT must be. */
   url: string;
   port: number;
   backend: Backend;
@@ -160,7 +168,25 @@ function postgresError(error: unknown) {
   return body;
 }
 
-export async function startNeonLocalServer(backend: Backend, options: { port?: number } = {}): Promise<NeonLocalServer> {
+/** `host:port` values a local client sends; anything else may be a rebound DNS name. */
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?$/i;
+
+/** The path below the token, or undefined when `pathname` does not start with it. */
+function pathBelowToken(pathname: string, token: Buffer): string | undefined {
+  const [, given, rest] = /^\/([^/]*)(\/.*)$/.exec(pathname) ?? [];
+  if (given === undefined) return undefined;
+  const bytes = Buffer.from(given);
+  return bytes.length === token.length && timingSafeEqual(bytes, token) ? rest : undefined;
+}
+
+export interface NeonLocalOptions {
+  port?: number;
+  /** Offer POST /faults: the test suite only. */
+  faults?: boolean;
+}
+
+export async function startNeonLocalServer(backend: Backend, options: NeonLocalOptions = {}): Promise<NeonLocalServer> {
+  const token = randomBytes(24).toString("base64url");
   const total: Stats = { requests: 0, queries: 0 };
   const byConnection = new Map<string, Stats>();
   const count = (connection: string, queries: number) => {
@@ -254,14 +280,19 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   };
 
   const server: Server = createServer((req, res) => {
+    // A refusal reads the body away first, so that the client gets the answer rather than a reset.
+    const refuse = (status: number, message: string) => req.resume().once("end", () => send(res, status, { message }));
+    if (!LOOPBACK_HOST.test(req.headers.host ?? "")) return refuse(400, "Host must be a loopback address");
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const route = `${req.method} ${url.pathname}`;
+    const path = pathBelowToken(url.pathname, Buffer.from(token));
+    if (path === undefined) return refuse(401, "unknown endpoint token");
+    const route = `${req.method} ${path}`;
     const work =
       route === "POST /sql"
         ? (latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)) : Promise.resolve()).then(() => handleSql(req, res))
         : route === "GET /stats"
           ? Promise.resolve(send(res, 200, stats(url.searchParams.get("connection") ?? undefined)))
-          : route === "POST /faults"
+          : route === "POST /faults" && options.faults
             ? Promise.resolve().then(() => setFault(url.searchParams, res))
             : Promise.resolve(send(res, 404, { message: "not found" }));
     work.catch((error: unknown) => {
@@ -282,7 +313,7 @@ export async function startNeonLocalServer(backend: Backend, options: { port?: n
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/sql`,
+    url: `http://127.0.0.1:${port}/${token}/sql`,
     port,
     backend,
     stats,

@@ -4,6 +4,24 @@
  * an error with no SQLSTATE never reached Postgres (network, timeout, Neon
  * itself) and is the database being unavailable.
  */
+import { is } from "drizzle-orm";
+import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+
+/**
+ * Every foreign key to `users`, by the name Drizzle gave it: no route deletes
+ * users, so violating one means a valid token's user no longer exists (the
+ * error handler answers 401). Derived from the tables, so a new table that
+ * references users is covered without naming its constraint anywhere.
+ */
+export const USER_FOREIGN_KEYS: ReadonlySet<string> = new Set(
+  Object.values(schema as Record<string, unknown>)
+    .filter((t): t is PgTable => is(t, PgTable))
+    .flatMap((t) => getTableConfig(t).foreignKeys)
+    .filter((fk) => fk.reference().foreignTable === schema.users)
+    .map((fk) => fk.getName()),
+);
+
 export interface DbErrorInfo {
   /** SQLSTATE, when Postgres answered. */
   code?: string;

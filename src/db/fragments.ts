@@ -3,25 +3,12 @@
  * by Postgres itself (json_build_object), in the exact shape of the API, so
  * the Worker only passes them through.
  */
-import { type SQL, sql } from "drizzle-orm";
-import type { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES } from "./schema";
+import { getTableName, type SQL, sql, type Table } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { type AUDIT_ACTIONS, type AUDIT_RESOURCE_TYPES, auditEvents, rowCounts } from "./schema";
 
-/** SQL text for a timestamptz as the API writes it: ISO 8601, UTC, milliseconds, `Z`. */
-export const isoTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** SQL text for a date as `YYYY-MM-DD`, whatever the session's DateStyle. */
-export const isoDate = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
-
-/**
- * `json_build_object(...)` over `alias`, from API field → SQL expression text
- * (`$` stands for the alias): the response shape, defined once per resource.
- */
-export const jsonObject = (fields: Record<string, string>) => (alias: string) =>
-  sql.raw(
-    `json_build_object(${Object.entries(fields)
-      .map(([k, v]) => `'${k}', ${v.replaceAll("$", alias)}`)
-      .join(", ")})`,
-  );
+/** A column by its bare name: for INSERT column lists and SET, and for rows of a CTE. */
+export const bare = (column: AnyPgColumn) => sql.identifier(column.name);
 
 /**
  * `col = ANY(versions)` for an If-Match condition, or true when there is none.
@@ -30,13 +17,14 @@ export const jsonObject = (fields: Record<string, string>) => (alias: string) =>
  * the lock makes `cur` see the row as the write will, so a write that loses
  * a race to a DELETE reports 404, not a stale precondition.
  */
-export const versionMatches = (column: string, versions: string | undefined) =>
-  versions === undefined ? sql`true` : sql`${sql.raw(column)} = ANY(${versions}::int[])`;
+export const versionMatches = (version: AnyPgColumn | SQL, versions: string | undefined) =>
+  versions === undefined ? sql`true` : sql`${version} = ANY(${versions}::int[])`;
 
-/** Who makes a request: the verified token's user and the request's id (both go in the audit row). */
+/** Who makes a request: the verified token's user and the request's ids (all go in the audit row). */
 export interface Actor {
   userId: string;
   requestId: string;
+  clientRequestId: string | undefined;
 }
 
 export interface AuditEntry {
@@ -53,41 +41,60 @@ export interface AuditEntry {
  * (and transaction) as the operation, so it exists exactly when the
  * statement commits, and its outcome is read from what the statement did.
  */
+const e = auditEvents;
 export const auditInsert = (actor: Actor, a: AuditEntry) => sql`
-  INSERT INTO audit_events (actor_id, action, resource_type, resource_id, request_id, outcome)
-  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${a.outcome}`;
+  INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)})
+  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}`;
 
-/** `ORDER BY <column> [DESC], id [DESC]`: always with the id, so pages are stable. */
-export function orderBy(column: string, descending: boolean, alias = ""): SQL {
-  const dir = descending ? " DESC" : "";
-  return sql.raw(`${alias}${column}${dir}, ${alias}id${dir}`);
+/**
+ * `<column> [DESC], <id> [DESC]` (for ORDER BY): always with the id, so pages
+ * are stable. With `alias`, the columns of that alias (a subquery or CTE).
+ */
+export function orderBy(column: AnyPgColumn, id: AnyPgColumn, descending: boolean, alias?: string): SQL {
+  const dir = sql.raw(descending ? " DESC" : "");
+  const ref = (c: AnyPgColumn) => (alias ? sql`${sql.identifier(alias)}.${bare(c)}` : bare(c));
+  return sql`${ref(column)}${dir}, ${ref(id)}${dir}`;
 }
 
 /**
- * Column values from a validated body whose keys are column names (the API
- * uses the same snake_case names; the strict zod schema admits no others).
- * An undefined value is a field the body did not mention.
+ * Values from a validated body, keyed by API field name (the strict zod
+ * schema admits no others). An undefined value is a field the body did not
+ * mention.
  */
 export type ColumnValues = Record<string, string | null | undefined>;
 
-const present = (values: ColumnValues) => Object.entries(values).filter(([, v]) => v !== undefined);
+/** The body's fields as (column, value) pairs, each column taken from the resource's response declaration. */
+export function columnValues(values: ColumnValues, columns: Record<string, unknown>): [AnyPgColumn, string | null][] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    if (value === undefined) return [];
+    const column = columns[key];
+    if (!column || typeof column !== "object" || !("columnType" in column)) throw new Error(`${key} is not a column of this resource`);
+    return [[column as AnyPgColumn, value]];
+  });
+}
 
-export const columnList = (values: ColumnValues) =>
+export const columnList = (pairs: [AnyPgColumn, unknown][]) =>
   sql.join(
-    present(values).map(([k]) => sql.identifier(k)),
+    pairs.map(([c]) => bare(c)),
     sql`, `,
   );
-export const valueList = (values: ColumnValues) =>
+export const valueList = (pairs: [AnyPgColumn, unknown][]) =>
   sql.join(
-    present(values).map(([, v]) => sql`${v}`),
+    pairs.map(([, v]) => sql`${v}`),
     sql`, `,
   );
 /** `col = value, …` followed by the version bump every write makes. */
-export const setClause = (values: ColumnValues) =>
-  sql.join([...present(values).map(([k, v]) => sql`${sql.identifier(k)} = ${v}`), sql`version = version + 1, updated_at = now()`], sql`, `);
+export const setClause = (pairs: [AnyPgColumn, unknown][], table: { version: AnyPgColumn; updatedAt: AnyPgColumn }) =>
+  sql.join(
+    [
+      ...pairs.map(([c, v]) => sql`${bare(c)} = ${v}`),
+      sql`${bare(table.version)} = ${bare(table.version)} + 1, ${bare(table.updatedAt)} = now()`,
+    ],
+    sql`, `,
+  );
 
 /**
- * What a write statement came to, in API.md §10's order: the row was not
+ * What a write statement came to, in the check order of docs/BEHAVIOUR.md: the row was not
  * there (404), the caller may not change it (403), it conflicts (409), the
  * If-Match tag was stale (412), or it was written.
  */
@@ -123,8 +130,9 @@ const EVERYONE = "00000000-0000-0000-0000-000000000000";
  * narrows the list, so it costs one index lookup however many rows there
  * are; counted from the matching rows otherwise.
  */
-export function listTotal(table: string, ownerId: string | undefined, filtered: boolean, matches: SQL): SQL {
+export function listTotal(table: Table, ownerId: string | undefined, filtered: boolean, matches: SQL): SQL {
+  const c = rowCounts;
   return filtered
-    ? sql`(SELECT count(*) FROM ${sql.identifier(table)} WHERE ${matches})::int`
-    : sql`coalesce((SELECT total FROM row_counts WHERE table_name = ${table} AND owner_id = ${ownerId ?? EVERYONE}::uuid), 0)::int`;
+    ? sql`(SELECT count(*) FROM ${table} WHERE ${matches})::int`
+    : sql`coalesce((SELECT ${c.total} FROM ${c} WHERE ${c.tableName} = ${getTableName(table)} AND ${c.ownerId} = ${ownerId ?? EVERYONE}::uuid), 0)::int`;
 }

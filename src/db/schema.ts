@@ -12,6 +12,7 @@ import {
   foreignKey,
   index,
   integer,
+  type PgTable,
   pgTable,
   primaryKey,
   text,
@@ -25,6 +26,37 @@ export const GENDERS = ["male", "female", "other", "unknown"] as const;
 export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as const;
 export const AUDIT_RESOURCE_TYPES = ["patient", "mapping"] as const;
 export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed"] as const;
+
+/**
+ * Constraint names the code reacts to (a race that slipped past a
+ * statement's own checks surfaces as one of these): named here, used both in
+ * the tables below and in the routes, so they cannot drift apart.
+ */
+export const CONSTRAINTS = {
+  usersEmail: "users_email_key",
+  doctorsLicenseNumber: "doctors_license_number_key",
+  mappingsPatient: "mappings_patient_fk",
+  mappingsDoctor: "mappings_doctor_fk",
+} as const;
+
+/**
+ * How row_counts counts a table: per `owner_id` ("owner"), or one total for
+ * everyone under the nil UUID ("all"). A list's unfiltered `count` reads it.
+ */
+export type RowCountScope = "owner" | "all";
+
+/** The tables row_counts keeps, filled by rowCounted() below. */
+export const ROW_COUNTED_TABLES: { table: PgTable; scope: RowCountScope }[] = [];
+
+/**
+ * Marks a table for row_counts: scripts/lib/migrate.ts gives it its triggers
+ * (row_counts_track, drizzle/0006) after the migrations, so a new table needs
+ * no hand-written trigger migration.
+ */
+function rowCounted<T extends PgTable>(table: T, scope: RowCountScope): T {
+  ROW_COUNTED_TABLES.push({ table, scope });
+  return table;
+}
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
 const id = () => uuid("id").primaryKey().defaultRandom();
@@ -45,7 +77,7 @@ export const users = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("users_email_key").on(sql`lower(${t.email})`),
+    uniqueIndex(CONSTRAINTS.usersEmail).on(sql`lower(${t.email})`),
     check("users_email_normalised", sql`${t.email} = lower(btrim(${t.email}))`),
     check("users_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 150`),
   ],
@@ -72,11 +104,13 @@ export const refreshTokens = pgTable(
     unique("refresh_tokens_token_hash_key").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+    // The scheduled clean-up finds expired tokens by it.
+    index("refresh_tokens_expires_idx").on(t.expiresAt),
     check("refresh_tokens_expiry_after_creation", sql`${t.expiresAt} > ${t.createdAt}`),
   ],
 );
 
-/** Failed logins per normalised email (hashed: no address is kept for unknown accounts). */
+/** Login attempts per normalised email, keyed by an HMAC of it under JWT_SECRET (no address is kept, and none can be tested against the key without the secret). */
 export const loginAttempts = pgTable(
   "login_attempts",
   {
@@ -87,99 +121,109 @@ export const loginAttempts = pgTable(
   (t) => [check("login_attempts_failures_non_negative", sql`${t.failures} >= 0`), index("login_attempts_window_idx").on(t.windowStartedAt)],
 );
 
-export const patients = pgTable(
-  "patients",
-  {
-    id: id(),
-    ownerId: uuid("owner_id")
-      .notNull()
-      .references(() => users.id),
-    name: text("name").notNull(),
-    dateOfBirth: date("date_of_birth", { mode: "string" }).notNull(),
-    gender: text("gender", { enum: GENDERS }).notNull(),
-    phone: text("phone"),
-    email: text("email"),
-    address: text("address"),
-    medicalHistory: text("medical_history"),
-    /** Bumped on every write; the ETag is derived from it. */
-    version: integer("version").notNull().default(1),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [
-    // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
-    unique("patients_id_owner_key").on(t.id, t.ownerId),
-    // The patient list: owner filter + each ordering (default created_at), ties broken by id.
-    index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
-    index("patients_owner_name_idx").on(t.ownerId, t.name, t.id),
-    index("patients_owner_date_of_birth_idx").on(t.ownerId, t.dateOfBirth, t.id),
-    index("patients_owner_updated_idx").on(t.ownerId, t.updatedAt, t.id),
-    check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
-    check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
-    check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
-    check("patients_phone_length", sql`char_length(${t.phone}) BETWEEN 7 AND 32`),
-    check("patients_address_length", sql`char_length(${t.address}) <= 500`),
-    check("patients_medical_history_length", sql`char_length(${t.medicalHistory}) <= 10000`),
-  ],
+export const patients = rowCounted(
+  pgTable(
+    "patients",
+    {
+      id: id(),
+      ownerId: uuid("owner_id")
+        .notNull()
+        .references(() => users.id),
+      name: text("name").notNull(),
+      dateOfBirth: date("date_of_birth", { mode: "string" }).notNull(),
+      gender: text("gender", { enum: GENDERS }).notNull(),
+      phone: text("phone"),
+      email: text("email"),
+      address: text("address"),
+      medicalHistory: text("medical_history"),
+      /** Bumped on every write; the ETag is derived from it. */
+      version: integer("version").notNull().default(1),
+      createdAt: createdAt(),
+      updatedAt: updatedAt(),
+    },
+    (t) => [
+      // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
+      unique("patients_id_owner_key").on(t.id, t.ownerId),
+      // The patient list: owner filter + each ordering (default created_at), ties broken by id.
+      index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+      index("patients_owner_name_idx").on(t.ownerId, t.name, t.id),
+      index("patients_owner_date_of_birth_idx").on(t.ownerId, t.dateOfBirth, t.id),
+      index("patients_owner_updated_idx").on(t.ownerId, t.updatedAt, t.id),
+      check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
+      check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+      check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
+      check("patients_phone_length", sql`char_length(${t.phone}) BETWEEN 7 AND 32`),
+      check("patients_address_length", sql`char_length(${t.address}) <= 500`),
+      check("patients_medical_history_length", sql`char_length(${t.medicalHistory}) <= 10000`),
+    ],
+  ),
+  "owner",
 );
 
-export const doctors = pgTable(
-  "doctors",
-  {
-    id: id(),
-    createdBy: uuid("created_by")
-      .notNull()
-      .references(() => users.id),
-    name: text("name").notNull(),
-    specialization: text("specialization").notNull(),
-    email: text("email"),
-    phone: text("phone"),
-    licenseNumber: text("license_number"),
-    version: integer("version").notNull().default(1),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [
-    // License numbers are unique case-insensitively; many doctors may have none.
-    uniqueIndex("doctors_license_number_key").on(sql`lower(${t.licenseNumber})`),
-    // The doctor list's default order, and its exact specialization filter.
-    index("doctors_created_idx").on(t.createdAt, t.id),
-    index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
-    index("doctors_created_by_idx").on(t.createdBy),
-    check("doctors_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
-    check("doctors_specialization_length", sql`char_length(${t.specialization}) BETWEEN 1 AND 100`),
-    check("doctors_license_number_length", sql`char_length(${t.licenseNumber}) BETWEEN 1 AND 50`),
-  ],
+export const doctors = rowCounted(
+  pgTable(
+    "doctors",
+    {
+      id: id(),
+      createdBy: uuid("created_by")
+        .notNull()
+        .references(() => users.id),
+      name: text("name").notNull(),
+      specialization: text("specialization").notNull(),
+      email: text("email"),
+      phone: text("phone"),
+      licenseNumber: text("license_number"),
+      version: integer("version").notNull().default(1),
+      createdAt: createdAt(),
+      updatedAt: updatedAt(),
+    },
+    (t) => [
+      // License numbers are unique case-insensitively; many doctors may have none.
+      uniqueIndex(CONSTRAINTS.doctorsLicenseNumber).on(sql`lower(${t.licenseNumber})`),
+      // The doctor list's default order, and its exact specialization filter.
+      index("doctors_created_idx").on(t.createdAt, t.id),
+      index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
+      index("doctors_created_by_idx").on(t.createdBy),
+      check("doctors_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+      check("doctors_specialization_length", sql`char_length(${t.specialization}) BETWEEN 1 AND 100`),
+      check("doctors_license_number_length", sql`char_length(${t.licenseNumber}) BETWEEN 1 AND 50`),
+    ],
+  ),
+  "all",
 );
 
-export const mappings = pgTable(
-  "patient_doctor_mappings",
-  {
-    id: id(),
-    patientId: uuid("patient_id").notNull(),
-    doctorId: uuid("doctor_id").notNull(),
-    /** The patient's owner, copied so the owner's mapping list needs no join; the FK keeps it true. */
-    ownerId: uuid("owner_id").notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [
-    unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
-    // Deleting a patient removes its mappings.
-    foreignKey({
-      name: "mappings_patient_fk",
-      columns: [t.patientId, t.ownerId],
-      foreignColumns: [patients.id, patients.ownerId],
-    }).onDelete("cascade"),
-    // A doctor with mappings cannot be deleted.
-    foreignKey({ name: "mappings_doctor_fk", columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
-    index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
-    index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
-    index("mappings_doctor_idx").on(t.doctorId),
-  ],
+export const mappings = rowCounted(
+  pgTable(
+    "patient_doctor_mappings",
+    {
+      id: id(),
+      patientId: uuid("patient_id").notNull(),
+      doctorId: uuid("doctor_id").notNull(),
+      /** The patient's owner, copied so the owner's mapping list needs no join; the FK keeps it true. */
+      ownerId: uuid("owner_id").notNull(),
+      createdAt: createdAt(),
+    },
+    (t) => [
+      unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
+      // Deleting a patient removes its mappings.
+      foreignKey({
+        name: CONSTRAINTS.mappingsPatient,
+        columns: [t.patientId, t.ownerId],
+        foreignColumns: [patients.id, patients.ownerId],
+      }).onDelete("cascade"),
+      // A doctor with mappings cannot be deleted.
+      foreignKey({ name: CONSTRAINTS.mappingsDoctor, columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
+      index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+      index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
+      index("mappings_doctor_idx").on(t.doctorId),
+    ],
+  ),
+  "owner",
 );
 
 /**
- * Row counts per owner, kept by statement-level triggers (drizzle/0002):
+ * Row counts per owner, kept by statement-level triggers (drizzle/0002, given
+ * to each table marked rowCounted() by row_counts_track, drizzle/0006):
  * an unfiltered list's `count` is one index lookup instead of a scan of
  * every row the owner has. Doctors are counted under the nil UUID.
  */
@@ -197,7 +241,7 @@ export const rowCounts = pgTable(
 );
 
 /**
- * Append-only trail of patient and mapping operations (API.md §6): ids only,
+ * Append-only trail of patient and mapping operations (docs/BEHAVIOUR.md): ids only,
  * never personal data. actor_id has no foreign key on purpose: the audit
  * insert rides in the same statement as the operation and must never be the
  * reason it fails.
@@ -211,7 +255,10 @@ export const auditEvents = pgTable(
     action: text("action", { enum: AUDIT_ACTIONS }).notNull(),
     resourceType: text("resource_type", { enum: AUDIT_RESOURCE_TYPES }).notNull(),
     resourceId: uuid("resource_id"),
+    /** The service's own id for the request: a client cannot choose what the trail says. */
     requestId: text("request_id").notNull(),
+    /** The client's X-Request-Id when it sent a sane one, kept beside the service's for correlation. */
+    clientRequestId: text("client_request_id"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
   },
   (t) => [
@@ -223,6 +270,7 @@ export const auditEvents = pgTable(
     check("audit_events_resource_type_valid", sql`${t.resourceType} IN (${inList(AUDIT_RESOURCE_TYPES)})`),
     check("audit_events_outcome_valid", sql`${t.outcome} IN (${inList(AUDIT_OUTCOMES)})`),
     check("audit_events_request_id_length", sql`char_length(${t.requestId}) BETWEEN 1 AND 128`),
+    check("audit_events_client_request_id_length", sql`char_length(${t.clientRequestId}) BETWEEN 1 AND 128`),
   ],
 );
 

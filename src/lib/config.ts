@@ -9,7 +9,7 @@ import * as z from "zod";
 import { logError } from "./log";
 import { problem, serviceUnavailable } from "./problem";
 
-/** Every variable the Worker reads (API.md §9). Values arrive as strings (or numbers from wrangler.toml [vars]). */
+/** Every variable the Worker reads (docs/BEHAVIOUR.md). Values arrive as strings (or numbers from wrangler.toml [vars]). */
 const VARIABLES = [
   "DATABASE_URL",
   "NEON_LOCAL_ENDPOINT",
@@ -17,13 +17,23 @@ const VARIABLES = [
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
+  "JWT_ISSUER",
+  "JWT_AUDIENCE",
   "PASSWORD_ITERATIONS",
   "LOGIN_MAX_FAILURES",
   "LOGIN_WINDOW_MINUTES",
+  "CLEANUP_BATCH_ROWS",
+  "CLEANUP_MAX_BATCHES",
   "ALLOWED_HOSTS",
   "CORS_ORIGINS",
 ] as const;
-export type Bindings = Partial<Record<(typeof VARIABLES)[number], string>>;
+/** A Workers rate-limiting binding (wrangler.toml `[[ratelimits]]`), as far as the service uses it. */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+/** Per-client-IP limits: register, login (and password change) do PBKDF2 work; refresh does not, and is allowed more. */
+export type RateLimiterName = "AUTH_PASSWORD_LIMITER" | "AUTH_REFRESH_LIMITER";
+export type Bindings = Partial<Record<(typeof VARIABLES)[number], string> & Record<RateLimiterName, RateLimiter>>;
 
 /** Production Workers refuse PBKDF2 above this many iterations (local workerd does not). */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
@@ -40,9 +50,16 @@ const list = z
 
 const databaseSchema = z.object({
   DATABASE_URL: z.string({ error: "DATABASE_URL is not set" }).regex(/^postgres(ql)?:\/\//, "DATABASE_URL is not a postgres:// URL"),
-  NEON_LOCAL_ENDPOINT: z.url({ protocol: /^https?$/, error: "NEON_LOCAL_ENDPOINT is not an http(s) URL" }).optional(),
+  NEON_LOCAL_ENDPOINT: z.string().optional(),
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
+
+const loginWindowMinutes = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 60)
+  .default(15);
 
 const authSchema = z.object({
   JWT_SECRET: z.string({ error: "JWT_SECRET is not set" }).min(32, "JWT_SECRET is shorter than 32 characters"),
@@ -53,6 +70,9 @@ const authSchema = z.object({
     .max(24 * 60)
     .default(15),
   JWT_REFRESH_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // Give each environment its own pair, so that one sharing a JWT_SECRET by mistake still cannot mint our tokens.
+  JWT_ISSUER: z.string().min(1).max(200).default("edge-health-api"),
+  JWT_AUDIENCE: z.string().min(1).max(200).default("edge-health-api"),
   PASSWORD_ITERATIONS: z.coerce
     .number()
     .int()
@@ -60,12 +80,14 @@ const authSchema = z.object({
     .max(MAX_PBKDF2_ITERATIONS, `PASSWORD_ITERATIONS is above ${MAX_PBKDF2_ITERATIONS}, which production Workers refuse`)
     .default(MAX_PBKDF2_ITERATIONS),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
-  LOGIN_WINDOW_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(15),
+  LOGIN_WINDOW_MINUTES: loginWindowMinutes,
+});
+
+/** The scheduled clean-up (src/scheduled/cleanup.ts): rows per DELETE, and DELETEs per table per run. */
+const cleanupSchema = z.object({
+  LOGIN_WINDOW_MINUTES: loginWindowMinutes,
+  CLEANUP_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  CLEANUP_MAX_BATCHES: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
 const httpSchema = z.object({
@@ -75,7 +97,24 @@ const httpSchema = z.object({
 });
 
 export type DatabaseConfig = z.output<typeof databaseSchema>;
+
+/**
+ * Whether `url` is an http(s) URL on this machine. NEON_LOCAL_ENDPOINT is
+ * honoured only then: set by mistake in production to anything else, it
+ * would send DATABASE_URL, password included, to that host.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol, hostname, username, password } = new URL(url);
+  return (
+    /^https?:$/.test(protocol) &&
+    !username &&
+    !password &&
+    (hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname))
+  );
+}
 export type AuthConfig = z.output<typeof authSchema>;
+export type CleanupConfig = z.output<typeof cleanupSchema>;
 export interface HttpConfig {
   /** Host patterns; `*` allows any host. */
   allowedHosts: string[];
@@ -105,21 +144,36 @@ function cached<S extends z.ZodType, T = z.output<S>>(schema: S, finish: (v: z.o
 
 export const parseDatabaseConfig = cached(databaseSchema);
 export const parseAuthConfig = cached(authSchema);
+export const parseCleanupConfig = cached(cleanupSchema);
 export const parseHttpConfig = cached(
   httpSchema,
   (v): HttpConfig => ({
     // Unset ALLOWED_HOSTS means "any host" only in local development (the local endpoint is set).
-    allowedHosts: v.ALLOWED_HOSTS.length > 0 ? v.ALLOWED_HOSTS : v.NEON_LOCAL_ENDPOINT ? ["*"] : [],
+    allowedHosts: v.ALLOWED_HOSTS.length > 0 ? v.ALLOWED_HOSTS : v.NEON_LOCAL_ENDPOINT && isLoopbackUrl(v.NEON_LOCAL_ENDPOINT) ? ["*"] : [],
     corsOrigins: v.CORS_ORIGINS,
   }),
 );
 
-/** The database settings, or a 503 problem (and a log line saying why) when they are missing or invalid. */
+/**
+ * The database settings, or a 503 problem (and a log line saying why) when
+ * they are missing or invalid. A NEON_LOCAL_ENDPOINT off this machine is a
+ * 500: a deployment mistake to fix, not an outage to wait out.
+ */
 export function databaseConfig(env: Bindings, requestId?: string): DatabaseConfig {
   const parsed = parseDatabaseConfig(env);
-  if (parsed.ok) return parsed.value;
-  logError("config.database_invalid", { reason: parsed.reason, requestId });
-  throw serviceUnavailable("The database is not configured.");
+  if (!parsed.ok) {
+    logError("config.database_invalid", { reason: parsed.reason, requestId });
+    throw serviceUnavailable("The database is not configured.");
+  }
+  const endpoint = parsed.value.NEON_LOCAL_ENDPOINT;
+  if (endpoint !== undefined && !isLoopbackUrl(endpoint)) {
+    logError("config.database_invalid", {
+      reason: "NEON_LOCAL_ENDPOINT is set but not an http(s) URL on a loopback address; it is for local development only",
+      requestId,
+    });
+    throw problem(500, "The database connection is misconfigured on this server.");
+  }
+  return parsed.value;
 }
 
 /** The token and password settings, or a 500 problem (and a log line saying why). */

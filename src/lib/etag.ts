@@ -1,6 +1,6 @@
 /**
  * Strong ETags from a resource's version counter, and the If-Match /
- * If-None-Match rules of API.md §1/§10. If-Match is not checked here: it is
+ * If-None-Match rules of docs/BEHAVIOUR.md. If-Match is not checked here: it is
  * turned into a condition the write's own WHERE clause tests, so a stale tag
  * loses even against a concurrent writer.
  */

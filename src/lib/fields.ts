@@ -1,5 +1,5 @@
 /**
- * zod building blocks for the string rules of API.md §1/§10, shared by every
+ * zod building blocks for the string rules of docs/BEHAVIOUR.md, shared by every
  * body schema: strings are trimmed, empty-after-trim counts as missing,
  * lengths count Unicode code points, U+0000 is refused, emails are trimmed
  * and lower-cased.

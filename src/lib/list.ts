@@ -1,5 +1,5 @@
 /**
- * The list rules of API.md §1/§10: `limit` 1..100 (default 20), `offset`
+ * The list rules of docs/BEHAVIOUR.md: `limit` 1..100 (default 20), `offset`
  * ≥ 0, one `ordering` field from an allow-list (`-` for descending),
  * `search` matched literally and case-insensitively, and the envelope
  * `{count, next, previous, results}` with absolute links that keep the
@@ -34,7 +34,7 @@ export function orderingParam<const F extends readonly [string, ...string[]]>(fi
 
 /**
  * A text query parameter: no U+0000, at most `max` characters, trimmed like
- * every string (§1); blank means absent.
+ * every string (docs/BEHAVIOUR.md, general rules); blank means absent.
  */
 export const textParam = (name: string, max: number) =>
   z
@@ -71,3 +71,14 @@ export function envelope<T>(c: Context, page: { limit: number; offset: number },
     results,
   };
 }
+
+/** The list envelope's schema around `item`; `id` names it in the OpenAPI document. */
+export const pageOf = <T extends z.ZodType>(item: T, id?: string) => {
+  const page = z.object({
+    count: z.number().int().meta({ description: "Total matching the filters, not the page size." }),
+    next: z.url().nullable(),
+    previous: z.url().nullable(),
+    results: z.array(item),
+  });
+  return id ? page.meta({ id }) : page;
+};

@@ -9,6 +9,10 @@ export function logError(event: string, fields: Fields = {}): void {
   console.error(JSON.stringify({ level: "error", event, ...fields }));
 }
 
+export function logInfo(event: string, fields: Fields = {}): void {
+  console.log(JSON.stringify({ level: "info", event, ...fields }));
+}
+
 export function logWarn(event: string, fields: Fields = {}): void {
   console.warn(JSON.stringify({ level: "warn", event, ...fields }));
 }

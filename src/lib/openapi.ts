@@ -1,36 +1,17 @@
 /**
- * The OpenAPI 3.1 document, built from the same zod schemas that validate
- * requests (zod's own JSON Schema output): each router lists its operations
- * as `RouteDoc`s beside its handlers, and a test fails when a route of the
- * app has none.
+ * The OpenAPI 3.1 document, built from the registry's routes themselves: the
+ * path and method come from the Hono chain, the words and success response
+ * from its `describeRoute()`, the body and query schemas from its validators
+ * (the same zod schemas that validate requests), and security and error
+ * statuses from the middlewares that run (src/lib/route-doc.ts). A route of
+ * a documented resource without a description fails the build.
+ *
+ * Build-time only (scripts/openapi.ts writes public/api/openapi.json): the
+ * Worker never imports this file, so none of it is in the bundle.
  */
 import * as z from "zod";
-
-type Method = "get" | "post" | "put" | "patch" | "delete";
-
-export interface RouteDoc {
-  method: Method;
-  /** The Hono path, e.g. `/api/patients/:id` (documented as `/api/patients/{id}/`). */
-  path: string;
-  tag: "auth" | "patients" | "doctors" | "mappings" | "audit" | "health";
-  summary: string;
-  description?: string;
-  /** Needs a bearer access token (default true). */
-  auth?: boolean;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  bodyExample?: unknown;
-  /** The success status and its body (none for 204). */
-  success: { status: 200 | 201 | 204 | 304; description: string; schema?: z.ZodType; headers?: string[] };
-  /** Statuses beyond those implied by auth, body, query, path id and database (401, 400, 413, 415, 404, 503). */
-  errors?: number[];
-  /** Touches the database (so 503 when it is down; default true). */
-  database?: boolean;
-  /** GET of one resource: answers 304 to If-None-Match. */
-  conditionalGet?: boolean;
-  /** PUT/PATCH/DELETE that honours If-Match (412). */
-  ifMatch?: boolean;
-}
+import { type RegisteredRoute, type Resource, registeredRoutes } from "./registry";
+import { markOf, type RouteDescription, type RouteMark } from "./route-doc";
 
 const problemSchema = z
   .object({
@@ -41,14 +22,6 @@ const problemSchema = z
     errors: z.record(z.string(), z.array(z.string())).optional().meta({ description: "Validation problems, keyed by field or parameter." }),
   })
   .meta({ description: "RFC 9457 problem details." });
-
-export const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({
-    count: z.number().int().meta({ description: "Total matching the filters, not the page size." }),
-    next: z.url().nullable(),
-    previous: z.url().nullable(),
-    results: z.array(item),
-  });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid body or query parameters (`errors` names each field), malformed JSON, or a Host not in ALLOWED_HOSTS.",
@@ -70,27 +43,82 @@ const HEADERS: Record<string, { description: string; schema: object }> = {
   Location: { description: "Absolute URL of the created resource.", schema: { type: "string", format: "uri" } },
 };
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
-  z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+/**
+ * `anyOf: [{type: T, …}, {type: "null"}]` (zod's form of a nullable) →
+ * `{type: [T, "null"], …}`: the form Swift and Kotlin generators turn into an
+ * optional property instead of a one-of wrapper type. `$ref`s to the shared
+ * schemas move from `#/$defs/` to `#/components/schemas/`.
+ */
+function generatorFriendly(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(generatorFriendly);
+  if (typeof node !== "object" || node === null) return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] = k === "$ref" && typeof v === "string" ? v.replace("#/$defs/", "#/components/schemas/") : generatorFriendly(v);
+  }
+  const anyOf = out.anyOf as Json[] | undefined;
+  if (anyOf?.length === 2) {
+    const nullIndex = anyOf.findIndex((s) => s.type === "null" && Object.keys(s).length === 1);
+    const other = anyOf[1 - nullIndex];
+    if (nullIndex >= 0 && typeof other.type === "string") {
+      const { anyOf: _, ...rest } = out;
+      return { ...rest, ...other, type: [other.type, "null"] };
+    }
+  }
+  return out;
+}
+
+/** The shared, named schemas (those with a zod `id`), collected while converting. */
+type Components = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output", components: Components): Json {
+  const {
+    $defs,
+    $schema: _,
+    ...rest
+  } = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as Json & {
+    $defs?: Record<string, unknown>;
+  };
+  for (const [name, def] of Object.entries($defs ?? {})) components[name] = generatorFriendly(def);
+  // A named schema at the top comes back inline (with its id) or as a $ref to its $def: refer to it either way.
+  const id = z.globalRegistry.get(schema)?.id;
+  if (id && !("$ref" in rest)) {
+    const { id: _id, ...inline } = rest;
+    components[id] = generatorFriendly(inline);
+  }
+  return (id ? { $ref: `#/components/schemas/${id}` } : generatorFriendly(rest)) as Json;
+}
 
 /** `/api/patients/:id` → `/api/patients/{id}/` (every route also answers without the slash). */
 export const openApiPath = (honoPath: string) => `${honoPath.replace(/:(\w+)/g, "{$1}").replace(/\/$/, "")}/`;
 
-function operation(doc: RouteDoc) {
-  const auth = doc.auth ?? true;
-  const pathParams = [...doc.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-  const statuses = new Set(doc.errors ?? []);
-  if (auth) statuses.add(401);
-  if (doc.body) for (const s of [400, 413, 415]) statuses.add(s);
-  if (doc.query) statuses.add(400);
+/** What the route's chain says about it, merged in chain order. */
+function routeMarks(route: RegisteredRoute): RouteMark & { description: RouteDescription } {
+  const merged: RouteMark = {};
+  for (const handler of route.handlers) Object.assign(merged, markOf(handler));
+  if (!merged.description) throw new Error(`${route.method} ${route.path} has no describeRoute(): every documented route needs one.`);
+  return merged as RouteMark & { description: RouteDescription };
+}
+
+function operation(route: RegisteredRoute, components: Components) {
+  const mark = routeMarks(route);
+  const doc = mark.description;
+  const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+  const statuses = new Set<number>(doc.errors ?? []);
+  if (mark.auth) statuses.add(401);
+  if (mark.body) for (const s of [400, 413, 415]) statuses.add(s);
+  if (mark.query) statuses.add(400);
   if (pathParams.length > 0) statuses.add(404);
   if (doc.ifMatch) statuses.add(412);
-  if (doc.database ?? true) statuses.add(503);
+  if (mark.database) statuses.add(503);
 
+  const query = mark.query as z.ZodObject | undefined;
   const parameters = [
     ...pathParams.map((name) => ({ name, in: "path", required: true, schema: { type: "string", format: "uuid" } })),
-    ...Object.entries(doc.query?.shape ?? {}).flatMap(([name, schema]) => {
-      const s = jsonSchema(schema as z.ZodType, "input");
+    ...Object.entries(query?.shape ?? {}).flatMap(([name, schema]) => {
+      const s = jsonSchema(schema as z.ZodType, "input", components);
       // A parameter the API refuses (z.undefined) has nothing to document.
       if (Object.keys(s).length <= 1 && !("type" in s)) return [];
       return [{ name, in: "query", required: false, schema: s }];
@@ -109,11 +137,11 @@ function operation(doc: RouteDoc) {
       : []),
   ];
 
-  const success: Record<string, unknown> = { description: doc.success.description };
-  if (doc.success.schema) success.content = { "application/json": { schema: jsonSchema(doc.success.schema, "output") } };
+  const success: Json = { description: doc.success.description };
+  if (doc.success.schema) success.content = { "application/json": { schema: jsonSchema(doc.success.schema, "output", components) } };
   if (doc.success.headers) success.headers = Object.fromEntries(doc.success.headers.map((h) => [h, HEADERS[h]]));
 
-  const responses: Record<string, unknown> = { [doc.success.status]: success };
+  const responses: Json = { [doc.success.status]: success };
   if (doc.conditionalGet)
     responses[304] = { description: "Not modified: the If-None-Match ETag is current.", headers: { ETag: HEADERS.ETag } };
   for (const status of [...statuses].sort()) {
@@ -124,19 +152,19 @@ function operation(doc: RouteDoc) {
   }
 
   return {
-    tags: [doc.tag],
+    tags: [route.resource.tag?.name],
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
-    operationId: `${doc.method}${doc.path.replace(/\/:?(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, "")}`,
-    ...(auth ? {} : { security: [] }),
+    operationId: doc.operationId,
+    ...(mark.auth ? {} : { security: [] }),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(doc.body
+    ...(mark.body
       ? {
           requestBody: {
             required: true,
             content: {
               "application/json": {
-                schema: jsonSchema(doc.body, "input"),
+                schema: jsonSchema(mark.body, "input", components),
                 ...(doc.bodyExample === undefined ? {} : { example: doc.bodyExample }),
               },
             },
@@ -147,12 +175,17 @@ function operation(doc: RouteDoc) {
   };
 }
 
-export function buildOpenApiDocument(docs: readonly RouteDoc[]) {
+export function buildOpenApiDocument(resources: readonly Resource[]) {
+  const components: Components = { Problem: jsonSchema(problemSchema, "output", {}) };
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const doc of docs) {
-    const path = openApiPath(doc.path);
+  const operationIds = new Set<string>();
+  for (const route of registeredRoutes(resources.filter((r) => r.tag))) {
+    const op = operation(route, components);
+    if (operationIds.has(op.operationId)) throw new Error(`operationId ${op.operationId} is used twice.`);
+    operationIds.add(op.operationId);
+    const path = openApiPath(route.path);
     paths[path] ??= {};
-    paths[path][doc.method] = operation(doc);
+    paths[path][route.method.toLowerCase()] = op;
   }
   return {
     openapi: "3.1.0",
@@ -165,18 +198,11 @@ export function buildOpenApiDocument(docs: readonly RouteDoc[]) {
         "Lists take `limit` (1–100, default 20) and `offset`; unknown query parameters are ignored.",
     },
     servers: [{ url: "/" }],
-    tags: [
-      { name: "auth", description: "Accounts and tokens." },
-      { name: "patients", description: "Patients, private to the user who created them." },
-      { name: "doctors", description: "The shared directory of doctors." },
-      { name: "mappings", description: "Assignments of doctors to the caller's patients." },
-      { name: "audit", description: "The audit trail, for administrators." },
-      { name: "health", description: "Liveness and readiness." },
-    ],
+    tags: resources.flatMap((r) => (r.tag ? [r.tag] : [])),
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-      schemas: { Problem: jsonSchema(problemSchema, "output") },
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
     },
     paths,
   };

@@ -1,5 +1,5 @@
 /**
- * The password rules of API.md §2: 8–128 characters, not entirely digits,
+ * The password rules of docs/BEHAVIOUR.md: 8–128 characters, not entirely digits,
  * not containing the email's local part (when it has 3+ characters), not a
  * common password. Comparisons ignore case; the password itself is never
  * trimmed or altered.

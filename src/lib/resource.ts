@@ -64,4 +64,5 @@ export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): 
 export const actorOf = (c: Context<AppEnv, any, any>) => ({
   userId: c.var.userId,
   requestId: c.var.requestId,
+  clientRequestId: c.var.clientRequestId,
 });

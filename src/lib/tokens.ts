@@ -1,8 +1,8 @@
 /**
  * Access tokens: HS256 JWTs (hono/jwt over Web Crypto) with `sub`, `iat`,
- * `exp`, `jti` and `typ: "access"`; verified with the algorithm pinned and
- * no database call. Refresh tokens: 256 random bits, opaque to clients,
- * stored only as their SHA-256.
+ * `exp`, `jti`, `typ: "access"`, `iss` and `aud`; verified with the
+ * algorithm, issuer and audience pinned and no database call. Refresh
+ * tokens: 256 random bits, opaque to clients, stored only as their SHA-256.
  */
 import { sign, verify } from "hono/jwt";
 import { encodeBase64Url } from "hono/utils/encode";
@@ -31,16 +31,24 @@ export interface IssuedTokens {
 export async function signAccessToken(userId: string, config: AuthConfig): Promise<{ token: string; expiresIn: number }> {
   const expiresIn = config.JWT_ACCESS_MINUTES * 60;
   const iat = Math.floor(Date.now() / 1000);
-  const token = await sign({ sub: userId, iat, exp: iat + expiresIn, jti: crypto.randomUUID(), typ: "access" }, config.JWT_SECRET, ALG);
+  const token = await sign(
+    { sub: userId, iat, exp: iat + expiresIn, jti: crypto.randomUUID(), typ: "access", iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE },
+    config.JWT_SECRET,
+    ALG,
+  );
   return { token, expiresIn };
 }
 
 /** The user id of a valid access token, or undefined for anything else. */
-export async function verifyAccessToken(token: string, secret: string): Promise<string | undefined> {
+export async function verifyAccessToken(
+  token: string,
+  config: Pick<AuthConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">,
+): Promise<string | undefined> {
   if (!ISSUED_SHAPE.test(token)) return undefined;
   try {
-    // hono checks exp (strictly) and the signature with alg pinned; iat we check with a leeway below.
-    const claims = await verify(token, secret, { alg: ALG, iat: false });
+    // hono checks exp (strictly), iss, aud and the signature with alg pinned; iat we check with a leeway below.
+    // iss and aud keep another environment's tokens out even if it shares the secret.
+    const claims = await verify(token, config.JWT_SECRET, { alg: ALG, iat: false, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE });
     const now = Math.floor(Date.now() / 1000);
     const valid =
       claims.typ === "access" &&
@@ -60,7 +68,24 @@ export function newRefreshToken(): string {
   return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)).buffer).replace(/=+$/, "");
 }
 
-/** SHA-256, base64url: what the database keeps of a refresh token (and of an email for rate limiting). */
+/** SHA-256, base64url: what the database keeps of a refresh token. */
 export async function sha256(value: string): Promise<string> {
   return encodeBase64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+}
+
+const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
+
+/**
+ * What the login limit keys an email on: HMAC-SHA-256 under JWT_SECRET,
+ * base64url, so someone who reads login_attempts cannot test a list of
+ * addresses against it. The label keeps it apart from JWT signatures (a JWT
+ * signing input never contains a colon).
+ */
+export async function loginAttemptKey(email: string, secret: string): Promise<string> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(secret, key);
+  }
+  return encodeBase64Url(await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`login_attempts:${email}`)));
 }

@@ -1,6 +1,6 @@
 /**
  * Request validation with zod through @hono/zod-validator, in the order and
- * shape API.md §10 asks: a body that is not application/json → 415, then
+ * shape docs/BEHAVIOUR.md asks: a body that is not application/json → 415, then
  * malformed JSON → 400 (Hono's parser), then schema failures → 400 with
  * `errors` keyed by field. Unknown and read-only fields are reported under
  * their own names (mass-assignment protection).
@@ -8,6 +8,7 @@
 import { zValidator } from "@hono/zod-validator";
 import * as z from "zod";
 import { type FieldErrors, problem } from "./problem";
+import { marked } from "./route-doc";
 
 /** Fields the server owns; naming them in a body is a 400 that says so. */
 const READ_ONLY_FIELDS = new Set(["id", "owner_id", "created_by", "created_at", "updated_at", "is_admin"]);
@@ -49,23 +50,26 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
     if (!isJsonMediaType(c.req.header("Content-Type"))) throw problem(415, "The request body must be sent as application/json.");
     return validate(c, next);
   };
-  return guarded;
+  return marked(guarded, { body: schema });
 };
 
 /** Validates query parameters; failures are 400 with `errors` keyed by parameter. */
 export const queryParams = <T extends z.ZodType>(schema: T) =>
-  zValidator("query", schema, (result) => {
-    if (!result.success) {
-      throw problem(400, "The query parameters are invalid.", { errors: fieldErrors(result.error, "query") });
-    }
-  });
+  marked(
+    zValidator("query", schema, (result) => {
+      if (!result.success) {
+        throw problem(400, "The query parameters are invalid.", { errors: fieldErrors(result.error, "query") });
+      }
+    }),
+    { query: schema },
+  );
 
 /** Any UUID Postgres accepts, in its canonical 8-4-4-4-12 form. */
 export const uuidString = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "Must be a UUID.");
 
 /**
  * The `:id` path parameter. An id that is not a UUID names nothing, so it is
- * the same 404 as an unknown id (API.md §1), never a 400 or a 500.
+ * the same 404 as an unknown id (docs/BEHAVIOUR.md), never a 400 or a 500.
  */
 export const idParam = (notFoundDetail: string) =>
   zValidator("param", z.object({ id: uuidString }), (result) => {

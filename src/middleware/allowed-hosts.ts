@@ -1,5 +1,5 @@
 /**
- * Allowed hosts (API.md §1): a request whose Host is not in ALLOWED_HOSTS is
+ * Allowed hosts (docs/BEHAVIOUR.md): a request whose Host is not in ALLOWED_HOSTS is
  * refused with 400 before anything else reads it. `*` allows any host;
  * `.example.com` allows example.com and its subdomains.
  */

@@ -7,9 +7,13 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { createDb } from "../db/client";
 import { databaseConfig } from "../lib/config";
+import { marked } from "../lib/route-doc";
 
 export const database = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    c.set("db", createDb(databaseConfig(c.env, c.var.requestId)));
-    await next();
-  });
+  marked(
+    createMiddleware<AppEnv>(async (c, next) => {
+      c.set("db", createDb(databaseConfig(c.env, c.var.requestId)));
+      await next();
+    }),
+    { database: true },
+  );

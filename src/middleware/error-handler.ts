@@ -8,12 +8,10 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
-import { classifyDbError } from "../db/errors";
+import { classifyDbError, USER_FOREIGN_KEYS } from "../db/errors";
 import { logError } from "../lib/log";
 import { problemResponse, serviceUnavailable } from "../lib/problem";
 import { unauthorized } from "./auth";
-
-const USER_FOREIGN_KEYS = new Set(["patients_owner_id_users_id_fk", "doctors_created_by_users_id_fk"]);
 
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   const requestId = c.get("requestId");
@@ -30,6 +28,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   }
   logError("unhandled_error", {
     requestId,
+    clientRequestId: c.get("clientRequestId"),
     error: err instanceof Error ? err.name : typeof err,
     code: db?.code,
     constraint: db?.constraint,

@@ -1,5 +1,5 @@
 /**
- * Security and caching headers of API.md §1/§10: hono's secureHeaders with
+ * Security and caching headers of docs/BEHAVIOUR.md: hono's secureHeaders with
  * a JSON-only CSP, and `Cache-Control: no-store` on every /api/ response
  * except those that never carry personal data or tokens.
  */

@@ -1,24 +1,19 @@
 /**
  * Unknown path → 404, known path with another method → 405 with `Allow`,
- * decided before any other check (API.md §10: 404/405 come before 413, 401,
- * 415 and 400). Hono's methodNotAllowed middleware decides after the
- * handlers have run, too late for that order, so this one looks the path up
- * in the app's own route table first.
+ * decided before any other check (docs/BEHAVIOUR.md: 404/405 come before
+ * 413, 401, 415 and 400). Hono's methodNotAllowed middleware decides after
+ * the handlers have run, too late for that order, so this one looks the
+ * path up in the resource registry's routes first.
  */
-import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { TrieRouter } from "hono/router/trie-router";
 import type { AppEnv } from "../app-env";
 import { problem } from "../lib/problem";
+import { type Resource, registeredRoutes } from "../lib/registry";
 
-// biome-ignore lint/suspicious/noExplicitAny: any app's route table will do
-type AnyHono = Hono<any, any, any>;
-
-function methodsByPath(app: AnyHono): TrieRouter<string[]> {
+function methodsByPath(resources: readonly Resource[]): TrieRouter<string[]> {
   const byPath = new Map<string, Set<string>>();
-  for (const route of app.routes) {
-    // "ALL" entries are middleware (app.use), not routes.
-    if (route.method === "ALL") continue;
+  for (const route of registeredRoutes(resources)) {
     const methods = byPath.get(route.path) ?? new Set<string>();
     methods.add(route.method);
     if (route.method === "GET") methods.add("HEAD");
@@ -29,11 +24,10 @@ function methodsByPath(app: AnyHono): TrieRouter<string[]> {
   return router;
 }
 
-export const routeGuard = (app: AnyHono) => {
+export const routeGuard = (resources: readonly Resource[]) => {
   let router: TrieRouter<string[]> | undefined;
   return createMiddleware<AppEnv>(async (c, next) => {
-    // Built on first use: by then every sub-router is mounted.
-    router ??= methodsByPath(app);
+    router ??= methodsByPath(resources);
     const path = c.req.path.length > 1 ? c.req.path.replace(/\/$/, "") : c.req.path;
     const allowed = new Set(router.match("ALL", path)[0].flatMap(([methods]) => methods));
     if (allowed.size === 0) throw problem(404, "There is no resource at this path.");

@@ -32,6 +32,8 @@ describe("authConfig", () => {
       JWT_SECRET: GOOD_SECRET,
       JWT_ACCESS_MINUTES: 15,
       JWT_REFRESH_DAYS: 7,
+      JWT_ISSUER: "edge-health-api",
+      JWT_AUDIENCE: "edge-health-api",
       PASSWORD_ITERATIONS: 100_000,
       LOGIN_MAX_FAILURES: 10,
       LOGIN_WINDOW_MINUTES: 15,
@@ -73,7 +75,27 @@ describe("databaseConfig", () => {
   it("takes the local endpoint and a timeout", () => {
     const env: Bindings = { DATABASE_URL: "postgresql://u:p@h/db", NEON_LOCAL_ENDPOINT: "http://127.0.0.1:4444/sql" };
     expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000 });
-    expect(failure(() => databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: "file:///etc/passwd" })).status).toBe(503);
+    for (const loopback of ["http://localhost:4444/sql", "http://[::1]:4444/sql", "http://127.1.2.3/x/sql", "https://127.0.0.1/sql"]) {
+      expect(databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: loopback }).NEON_LOCAL_ENDPOINT).toBe(loopback);
+    }
+  });
+
+  // Set by mistake in production it would send DATABASE_URL, password included, to that host.
+  it("is a 500 naming NEON_LOCAL_ENDPOINT (never the connection string) when it is not a loopback http(s) URL", () => {
+    const env: Bindings = { DATABASE_URL: "postgresql://u:hunter2@h/db" };
+    for (const endpoint of [
+      "https://db.example.com/sql",
+      "http://127.0.0.1.example.com/sql",
+      "http://10.0.0.1:4444/sql",
+      "http://localhost@db.example.com/sql",
+      "file:///etc/passwd",
+      "not a url",
+    ]) {
+      const { status, log } = failure(() => databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: endpoint }));
+      expect(status, endpoint).toBe(500);
+      expect(log, endpoint).toContain("NEON_LOCAL_ENDPOINT");
+      expect(log, endpoint).not.toContain("hunter2");
+    }
   });
 });
 
@@ -84,6 +106,8 @@ describe("parseHttpConfig", () => {
       value: { allowedHosts: ["a.com", ".b.org"], corsOrigins: ["https://x.com"] },
     });
     expect(parseHttpConfig({ NEON_LOCAL_ENDPOINT: "http://127.0.0.1:1/sql" })).toMatchObject({ value: { allowedHosts: ["*"] } });
+    // A local endpoint that is not local is no reason to allow every host.
+    expect(parseHttpConfig({ NEON_LOCAL_ENDPOINT: "https://db.example.com/sql" })).toMatchObject({ value: { allowedHosts: [] } });
     expect(parseHttpConfig({})).toMatchObject({ value: { allowedHosts: [] } });
   });
 });

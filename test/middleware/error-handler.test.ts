@@ -37,9 +37,12 @@ describe("errorHandler", () => {
     const logs = await captureLogs(async () => {
       body = await expectProblem(await app.request("/boom", { headers: { "X-Request-Id": "trace-123" } }, env), 500);
     });
-    expect(body?.detail).toContain("trace-123");
+    // The service's own id, which a client cannot choose; the log keeps the client's beside it.
+    const [serviceId] = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(body?.detail ?? "") ?? [];
+    expect(serviceId).toBeDefined();
     expect(JSON.stringify(body)).not.toContain("Jane");
-    expect(logs).toContain("trace-123");
+    expect(logs).toContain(`"requestId":"${serviceId}"`);
+    expect(logs).toContain('"clientRequestId":"trace-123"');
     expect(logs).not.toContain("Jane");
   });
 

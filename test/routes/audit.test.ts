@@ -1,5 +1,5 @@
 /**
- * API.md §7: the audit trail for administrators (GET /api/audit/), and that
+ * docs/BEHAVIOUR.md: the audit trail for administrators (GET /api/audit/), and that
  * administrators get no extra access to patients. Other files write audit
  * rows concurrently, so the filter tests work on the rows of one fresh user
  * whose every request carries a known X-Request-Id.
@@ -12,6 +12,7 @@ import {
   countRoundTrips,
   createDoctor,
   createPatient,
+  directSql,
   expectProblem,
   ISO_TIMESTAMP,
   jsonRequest,
@@ -22,10 +23,11 @@ import {
   type Page,
   type TestUser,
   UUID_PATTERN,
+  VALID_PATIENT,
 } from "../helpers";
 
-/** A row as GET /api/audit/ shows it: the stored row plus its id and time. */
-type AuditEvent = AuditRow & { id: string; occurred_at: string };
+/** A row as GET /api/audit/ shows it: the stored row plus its ids and time. */
+type AuditEvent = AuditRow & { id: string; occurred_at: string; request_id: string };
 type AuditEventPage = Page<AuditEvent>;
 
 const audit = (user: TestUser | undefined, query: Record<string, string> = {}) =>
@@ -118,7 +120,7 @@ describe("GET /api/audit/", () => {
   let s: Scenario;
   /** The request ids of the actor's rows matching `query`, as the API lists them. */
   const requestIds = async (query: Record<string, string> = {}) =>
-    (await auditPage(s.admin, { actor_id: s.actor.id, limit: "100", ...query })).results.map((r) => r.request_id);
+    (await auditPage(s.admin, { actor_id: s.actor.id, limit: "100", ...query })).results.map((r) => r.client_request_id);
   /** Request ids of the given steps, newest first. */
   const newestFirst = (...steps: Step[]) => steps.map((step) => s.rid[step]).reverse();
 
@@ -129,10 +131,10 @@ describe("GET /api/audit/", () => {
   it("lists the actor's rows newest first, each with exactly the documented fields", async () => {
     const page = await auditPage(s.admin, { actor_id: s.actor.id });
     expect(page.count).toBe(9);
-    expect(page.results.map((r) => r.request_id)).toEqual(newestFirst(...PHASE_ONE, ...PHASE_TWO));
+    expect(page.results.map((r) => r.client_request_id)).toEqual(newestFirst(...PHASE_ONE, ...PHASE_TWO));
     const times = page.results.map((r) => r.occurred_at);
     expect(times).toEqual([...times].sort().reverse());
-    const created = page.results.find((r) => r.request_id === s.rid.createPatient);
+    const created = page.results.find((r) => r.client_request_id === s.rid.createPatient);
     expect(created).toEqual({
       id: expect.stringMatching(UUID_PATTERN),
       occurred_at: expect.stringMatching(ISO_TIMESTAMP),
@@ -140,15 +142,18 @@ describe("GET /api/audit/", () => {
       action: "create",
       resource_type: "patient",
       resource_id: s.patientId,
-      request_id: s.rid.createPatient,
+      request_id: expect.stringMatching(UUID_PATTERN),
+      client_request_id: s.rid.createPatient,
       outcome: "success",
     });
-    expect(page.results.find((r) => r.request_id === s.rid.listPatients)).toMatchObject({ action: "list", resource_id: null });
+    expect(page.results.find((r) => r.client_request_id === s.rid.listPatients)).toMatchObject({ action: "list", resource_id: null });
   });
 
   it("records what each request came to", async () => {
     const page = await auditPage(s.admin, { actor_id: s.actor.id });
-    const summary = Object.fromEntries(page.results.map((r) => [r.request_id, [r.resource_type, r.action, r.resource_id, r.outcome]]));
+    const summary = Object.fromEntries(
+      page.results.map((r) => [r.client_request_id, [r.resource_type, r.action, r.resource_id, r.outcome]]),
+    );
     expect(summary).toEqual({
       [s.rid.createPatient]: ["patient", "create", s.patientId, "success"],
       [s.rid.readPatient]: ["patient", "read", s.patientId, "success"],
@@ -185,7 +190,7 @@ describe("GET /api/audit/", () => {
     expect(await requestIds({ resource_id: s.mappingId })).toEqual(newestFirst("createMapping", "deleteMapping", "readDeletedMapping"));
     // Without actor_id too: these ids are this scenario's alone.
     const page = await auditPage(s.admin, { resource_id: s.unknownId });
-    expect(page.results.map((r) => r.request_id)).toEqual([s.rid.readUnknown]);
+    expect(page.results.map((r) => r.client_request_id)).toEqual([s.rid.readUnknown]);
   });
 
   it("filters by action", async () => {
@@ -207,7 +212,7 @@ describe("GET /api/audit/", () => {
 
   it("filters by since and until, written with Z or with an offset", async () => {
     const rows = (await auditPage(s.admin, { actor_id: s.actor.id })).results;
-    const at = (step: Step) => rows.find((r) => r.request_id === s.rid[step])?.occurred_at ?? "";
+    const at = (step: Step) => rows.find((r) => r.client_request_id === s.rid[step])?.occurred_at ?? "";
     // occurred_at is shown to the millisecond: the first row of phase two is at or after it,
     // and the last row of phase one is before it plus 1 ms. The phases are 30 ms apart.
     const phaseTwoStart = at("createMapping");
@@ -234,13 +239,13 @@ describe("GET /api/audit/", () => {
     const first = await auditPage(s.admin, { actor_id: s.actor.id, limit: "4" });
     expect(Object.keys(first).sort()).toEqual(["count", "next", "previous", "results"]);
     expect(first.count).toBe(9);
-    expect(first.results.map((r) => r.request_id)).toEqual(newestFirst(...PHASE_ONE, ...PHASE_TWO).slice(0, 4));
+    expect(first.results.map((r) => r.client_request_id)).toEqual(newestFirst(...PHASE_ONE, ...PHASE_TWO).slice(0, 4));
     expect(first.previous).toBeNull();
     expect(linkParams(first.next)).toEqual({ actor_id: s.actor.id, limit: "4", offset: "4" });
 
     const last = await auditPage(s.admin, { actor_id: s.actor.id, limit: "4", offset: "8" });
     expect(last.count).toBe(9);
-    expect(last.results.map((r) => r.request_id)).toEqual([s.rid.createPatient]);
+    expect(last.results.map((r) => r.client_request_id)).toEqual([s.rid.createPatient]);
     expect(last.next).toBeNull();
     expect(linkParams(last.previous)).toEqual({ actor_id: s.actor.id, limit: "4", offset: "4" });
   });
@@ -324,6 +329,21 @@ describe("GET /api/audit/", () => {
   });
 });
 
+describe("request ids in the trail", () => {
+  it("are the service's own; a client's X-Request-Id is echoed and kept beside it, never instead", async () => {
+    const user = await newUser();
+    const clientId = newRequestId();
+    const res = await call("/api/patients/", jsonRequest("POST", VALID_PATIENT, { ...user.auth, "X-Request-Id": clientId }));
+    expect(res.status).toBe(201);
+    expect(res.headers.get("X-Request-Id")).toBe(clientId);
+    const rows = await directSql()`SELECT request_id FROM audit_events WHERE actor_id = ${user.id}`;
+    expect(rows).toHaveLength(1);
+    expect(rows[0].request_id).not.toBe(clientId);
+    expect(rows[0].request_id).toMatch(UUID_PATTERN);
+    expect(await auditRows(clientId)).toMatchObject([{ client_request_id: clientId, action: "create" }]);
+  });
+});
+
 describe("administrators and patients", () => {
   it("an administrator gets no extra access to another user's patient", async () => {
     const [owner, admin] = [await newUser(), await newUser()];
@@ -341,7 +361,7 @@ describe("administrators and patients", () => {
         action: "read",
         resource_type: "patient",
         resource_id: patient.id,
-        request_id: requestId,
+        client_request_id: requestId,
         outcome: "not_found",
       },
     ]);

@@ -1,9 +1,10 @@
 /**
- * API.md §2 through the Worker's entrypoint, on the real database.
+ * docs/BEHAVIOUR.md through the Worker's entrypoint, on the real database.
  */
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { loginAttemptKey, sha256 } from "../../src/lib/tokens";
 import {
   call,
   callWithEnv,
@@ -17,6 +18,9 @@ import {
   PASSWORD,
   uniqueEmail,
 } from "../helpers";
+
+/** The issuer and audience access tokens carry by default. */
+const ISSUED_HERE = { iss: "edge-health-api", aud: "edge-health-api" };
 
 const register = (body: unknown) => call("/api/auth/register/", jsonRequest("POST", body));
 const loginRaw = (body: unknown) => call("/api/auth/login/", jsonRequest("POST", body));
@@ -124,7 +128,7 @@ describe("POST /api/auth/login/", () => {
       .slice(0, 2)
       .map((part) => JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))));
     expect(header.alg).toBe("HS256");
-    expect(payload).toMatchObject({ sub: user.id, typ: "access", jti: expect.any(String) });
+    expect(payload).toMatchObject({ sub: user.id, typ: "access", jti: expect.any(String), iss: "edge-health-api", aud: "edge-health-api" });
     expect(payload.exp - payload.iat).toBe(15 * 60);
   });
 
@@ -133,7 +137,7 @@ describe("POST /api/auth/login/", () => {
     expect((await loginRaw({ email: `  ${user.email.toUpperCase()} `, password: PASSWORD })).status).toBe(200);
   });
 
-  it("answers unknown email and wrong password with the same 401 and the same round trips", async () => {
+  it("answers unknown email and wrong password with the same 401 and the same single round trip", async () => {
     const user = await newUser();
     const wrong = await loginRaw({ email: user.email, password: "not the password" });
     const unknown = await loginRaw({ email: uniqueEmail("ghost"), password: "not the password" });
@@ -144,7 +148,8 @@ describe("POST /api/auth/login/", () => {
       countRoundTrips((c) => c("/api/auth/login/", jsonRequest("POST", { email: user.email, password: "nope nope" }))),
       countRoundTrips((c) => c("/api/auth/login/", jsonRequest("POST", { email: uniqueEmail("ghost"), password: "nope nope" }))),
     ]);
-    expect(trips).toEqual([2, 2]);
+    // The attempt is counted in the statement that reads the account: a failure needs nothing more.
+    expect(trips).toEqual([1, 1]);
   });
 
   it("answers 400 for a missing field or a body that is not an object", async () => {
@@ -174,6 +179,17 @@ describe("POST /api/auth/login/", () => {
     for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
     expect((await attempt()).status).toBe(429);
     expect(await countRoundTrips((c) => c("/api/auth/login/", jsonRequest("POST", { email, password: "x" })), limits)).toBe(1);
+  });
+
+  it("keys the count on a keyed hash of the email, never its plain SHA-256 (which anyone could compute)", async () => {
+    const email = uniqueEmail("keyed");
+    await expectProblem(await loginRaw({ email, password: "not the password" }), 401);
+    const plain = await sha256(email);
+    expect(await directSql()`SELECT 1 FROM login_attempts WHERE email_hash = ${plain}`).toEqual([]);
+    const keyed = await loginAttemptKey(email, env.JWT_SECRET);
+    expect(await directSql()`SELECT failures FROM login_attempts WHERE email_hash = ${keyed}`).toEqual([{ failures: 1 }]);
+    // Under another secret the same address has another key.
+    expect(await loginAttemptKey(email, `${env.JWT_SECRET}x`)).not.toBe(keyed);
   });
 
   it("clears the count after a successful login", async () => {
@@ -248,7 +264,7 @@ describe("access tokens", () => {
   const encode = (part: object) => btoa(JSON.stringify(part)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   const claims = (sub: string, extra: object = {}) => {
     const iat = Math.floor(Date.now() / 1000);
-    return { sub, iat, exp: iat + 600, jti: crypto.randomUUID(), typ: "access", ...extra };
+    return { sub, iat, exp: iat + 600, jti: crypto.randomUUID(), typ: "access", ...ISSUED_HERE, ...extra };
   };
 
   it("GET /api/auth/me/ answers the caller's account for a valid token, with no-store", async () => {
@@ -275,6 +291,11 @@ describe("access tokens", () => {
       expired: `Bearer ${await sign(claims(user.id, { iat: 1_000_000, exp: 1_000_600 }), env.JWT_SECRET, "HS256")}`,
       "no exp": `Bearer ${await sign({ sub: user.id, iat: Math.floor(Date.now() / 1000), jti: "x", typ: "access" }, env.JWT_SECRET, "HS256")}`,
       "typ refresh": `Bearer ${await sign(claims(user.id, { typ: "refresh" }), env.JWT_SECRET, "HS256")}`,
+      // Another environment sharing the secret (docs/SECURITY.md): its tokens are not ours.
+      "another issuer": `Bearer ${await sign(claims(user.id, { iss: "staging" }), env.JWT_SECRET, "HS256")}`,
+      "another audience": `Bearer ${await sign(claims(user.id, { aud: "another-api" }), env.JWT_SECRET, "HS256")}`,
+      "no issuer": `Bearer ${await sign(claims(user.id, { iss: undefined }), env.JWT_SECRET, "HS256")}`,
+      "no audience": `Bearer ${await sign(claims(user.id, { aud: undefined }), env.JWT_SECRET, "HS256")}`,
       "refresh token as bearer": `Bearer ${user.tokens.refresh}`,
     };
     for (const [name, authorization] of Object.entries(cases)) {
@@ -283,6 +304,17 @@ describe("access tokens", () => {
       expect(res.headers.get("WWW-Authenticate"), name).toBe("Bearer");
       expect(res.headers.get("Content-Type"), name).toBe("application/problem+json");
     }
+  });
+
+  it("takes its issuer and audience from JWT_ISSUER and JWT_AUDIENCE", async () => {
+    const user = await newUser();
+    const ours = { JWT_ISSUER: "https://api.example.com", JWT_AUDIENCE: "example-app" };
+    const token = await sign(claims(user.id, { iss: ours.JWT_ISSUER, aud: ours.JWT_AUDIENCE }), env.JWT_SECRET, "HS256");
+    const meWith = (overrides: object, authorization: string) =>
+      callWithEnv(overrides, "/api/auth/me/", { headers: { Authorization: authorization } });
+    expect((await meWith(ours, `Bearer ${token}`)).status).toBe(200);
+    expect((await meWith({}, `Bearer ${token}`)).status).toBe(401);
+    expect((await meWith(ours, user.auth.Authorization)).status).toBe(401);
   });
 
   it("is verified without a database round trip", async () => {
@@ -422,7 +454,7 @@ describe("tokens of users that do not exist", () => {
   it("answer 401, not 500, on the routes that write on the user's behalf", async () => {
     const iat = Math.floor(Date.now() / 1000);
     const ghost = await sign(
-      { sub: crypto.randomUUID(), iat, exp: iat + 600, jti: crypto.randomUUID(), typ: "access" },
+      { sub: crypto.randomUUID(), iat, exp: iat + 600, jti: crypto.randomUUID(), typ: "access", ...ISSUED_HERE },
       env.JWT_SECRET,
       "HS256",
     );

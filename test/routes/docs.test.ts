@@ -1,10 +1,13 @@
 /**
- * GET /api/openapi.json and GET /api/docs/ (API.md §8): the document covers
- * every route the app has, from the same zod schemas that validate requests.
+ * GET /api/openapi.json and GET /api/docs/: the document covers every route
+ * the app has, from the same zod schemas that validate requests, and tags
+ * them as the resource registry says.
  */
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
 import { openApiPath } from "../../src/lib/openapi";
+import { joinPath } from "../../src/lib/registry";
+import { resources } from "../../src/resources";
 import { call, expectProblem } from "../helpers";
 
 type Operation = {
@@ -14,12 +17,22 @@ type Operation = {
   responses: Record<string, unknown>;
   security?: unknown[];
 };
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; tags: { name: string }[] };
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation & { operationId: string }>>;
+  tags: { name: string }[];
+  components: { schemas: Record<string, { properties?: Record<string, { type?: unknown }> }> };
+};
+
+/** A schema, or the shared schema its `$ref` names. */
+const resolve = (doc: Document, schema: Record<string, unknown> | undefined) =>
+  (typeof schema?.$ref === "string" ? doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")] : schema) as unknown;
 
 const fetchDocument = async () => (await (await call("/api/openapi.json")).json()) as Document;
 
-/** The document's own routes are not operations of the API. */
-const SELF = ["/api/openapi.json/", "/api/docs/"];
+/** Resources without a tag (the document and docs page themselves) are not operations of the API. */
+const UNDOCUMENTED = resources.filter((r) => !("tag" in r)).map((r) => r.path);
+const TAGS = resources.flatMap((r) => ("tag" in r ? [r.tag.name] : []));
 
 describe("GET /api/openapi.json", () => {
   it("serves an OpenAPI 3.1 document, with and without the trailing slash, cacheable", async () => {
@@ -36,22 +49,45 @@ describe("GET /api/openapi.json", () => {
     const doc = await fetchDocument();
     const inApp = app.routes
       .filter((r) => r.method !== "ALL")
-      .map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`)
-      .filter((r) => !SELF.some((path) => r.endsWith(` ${path}`)));
+      .filter((r) => !UNDOCUMENTED.some((path) => r.path === path || r.path.startsWith(joinPath(path, "/"))))
+      .map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(new Set(documented)).toEqual(new Set(inApp));
   });
 
-  it("tags every operation with one of the six tags", async () => {
+  it("tags every operation with its resource's tag from the registry, and uses every tag", async () => {
     const doc = await fetchDocument();
-    expect(doc.tags.map((t) => t.name)).toEqual(["auth", "patients", "doctors", "mappings", "audit", "health"]);
+    expect(TAGS.length).toBeGreaterThanOrEqual(6);
+    expect(doc.tags.map((t) => t.name)).toEqual(TAGS);
     const used = new Set(Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((op) => op.tags)));
-    expect(used).toEqual(new Set(["auth", "patients", "doctors", "mappings", "audit", "health"]));
+    expect(used).toEqual(new Set(TAGS));
+    expect(doc.paths["/api/patients/{id}/"].get.tags).toEqual(["patients"]);
+  });
+
+  it("names every operation once, readably, and shares named schemas", async () => {
+    const doc = await fetchDocument();
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(doc.paths["/api/patients/"].get.operationId).toBe("listPatients");
+    expect(doc.paths["/api/patients/"].post.operationId).toBe("createPatient");
+    for (const name of ["Patient", "Doctor", "Mapping", "AuditEvent", "User", "Tokens", "Problem", "PatientPage"]) {
+      expect(doc.components.schemas, name).toHaveProperty(name);
+    }
+    expect(doc.paths["/api/patients/{id}/"].get.responses["200"]).toMatchObject({
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Patient" } } },
+    });
+  });
+
+  it("writes nullable fields as a type list (what Swift and Kotlin generators expect), not anyOf with null", async () => {
+    const doc = await fetchDocument();
+    expect(doc.components.schemas.Patient.properties?.phone).toEqual({ type: ["string", "null"] });
+    expect(JSON.stringify(doc)).not.toContain('{"type":"null"}');
   });
 
   it("takes request bodies from the validating zod schemas", async () => {
     const doc = await fetchDocument();
-    const body = doc.paths["/api/patients/"].post.requestBody?.content["application/json"].schema as {
+    const body = resolve(doc, doc.paths["/api/patients/"].post.requestBody?.content["application/json"].schema) as {
       required: string[];
       additionalProperties: boolean;
       properties: Record<string, { enum?: string[] }>;
@@ -59,7 +95,9 @@ describe("GET /api/openapi.json", () => {
     expect(body.required.sort()).toEqual(["date_of_birth", "gender", "name"]);
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.gender).toMatchObject({ enum: ["male", "female", "other", "unknown"] });
-    const patch = doc.paths["/api/patients/{id}/"].patch.requestBody?.content["application/json"].schema as { required?: string[] };
+    const patch = resolve(doc, doc.paths["/api/patients/{id}/"].patch.requestBody?.content["application/json"].schema) as {
+      required?: string[];
+    };
     expect(patch.required ?? []).toEqual([]);
   });
 

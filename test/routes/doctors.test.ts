@@ -1,6 +1,6 @@
 /**
- * API.md §4 (doctors), with §1/§10's list, conditional-request and
- * check-order rules and §7's administrator rights, through the Worker's
+ * docs/BEHAVIOUR.md (doctors), with its list, conditional-request and
+ * check-order rules and its administrator rights, through the Worker's
  * entrypoint on the real database. Other files create doctors concurrently
  * in the same database, so list tests find their own doctors by a token.
  */
@@ -574,7 +574,7 @@ describe("If-Match", () => {
   });
 });
 
-describe("check order (API.md §10: 401, 415, 400, then 404, 403, 409, 412)", () => {
+describe("check order (docs/BEHAVIOUR.md: 401, 415, 400, then 404, 403, 409, 412)", () => {
   it("an unknown id is 404 before anything else, whoever asks and whatever the tag", async () => {
     const user = await newUser();
     const id = crypto.randomUUID();
@@ -682,7 +682,7 @@ describe("GET /api/doctors/", () => {
     await expectFieldError(await list(user, { [param]: value }), param);
   });
 
-  it("answers 400 naming specialization for a filter holding U+0000 (API.md §10), not a 500", async () => {
+  it("answers 400 naming specialization for a filter holding U+0000 (docs/BEHAVIOUR.md), not a 500", async () => {
     const user = await newUser();
     await expectFieldError(await list(user, { specialization: "Cardio\u0000logy" }), "specialization");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, callWithEnv, countRoundTrips, expectProblem } from "../helpers";
+import { call, callWithEnv, captureLogs, countRoundTrips, expectProblem } from "../helpers";
 
 describe("GET /api/health/", () => {
   it("answers ok with and without the trailing slash, without touching the database", async () => {
@@ -36,5 +36,17 @@ describe("GET /api/health/ready/", () => {
     const res = await callWithEnv({ DATABASE_URL: undefined }, "/api/health/ready/");
     await expectProblem(res, 503);
     expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
+  });
+});
+
+describe("NEON_LOCAL_ENDPOINT outside local development", () => {
+  it("is refused unless it is a loopback address: data routes answer 500 and the log names the variable", async () => {
+    const logs = await captureLogs(async () => {
+      const remote = { NEON_LOCAL_ENDPOINT: "https://db.example.com/sql" };
+      await expectProblem(await callWithEnv(remote, "/api/health/ready/"), 500);
+      const login = { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"email":"a@example.com","password":"x"}' };
+      await expectProblem(await callWithEnv(remote, "/api/auth/login/", login), 500);
+    });
+    expect(logs).toContain("NEON_LOCAL_ENDPOINT");
   });
 });

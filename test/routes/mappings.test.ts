@@ -1,5 +1,5 @@
 /**
- * API.md §5 (patient–doctor mappings) and their audit rows (§6), through the
+ * docs/BEHAVIOUR.md (patient–doctor mappings) and their audit rows, through the
  * Worker's entrypoint, on the real database.
  */
 import { describe, expect, it } from "vitest";
@@ -97,8 +97,8 @@ function expectLink(link: string | null, path: string, params: Record<string, st
 }
 
 /** Exactly these audit rows (by actor, action, resource id and outcome) under `requestId`. */
-async function expectAudit(requestId: string, expected: Omit<AuditRow, "request_id" | "resource_type">[]) {
-  expect(await auditRows(requestId)).toEqual(expected.map((row) => ({ ...row, resource_type: "mapping", request_id: requestId })));
+async function expectAudit(requestId: string, expected: Omit<AuditRow, "client_request_id" | "resource_type">[]) {
+  expect(await auditRows(requestId)).toEqual(expected.map((row) => ({ ...row, resource_type: "mapping", client_request_id: requestId })));
 }
 
 describe("POST /api/mappings/", () => {
@@ -251,7 +251,7 @@ describe("POST /api/mappings/", () => {
 });
 
 describe("POST /api/mappings/ racing the deletion of its patient or doctor", () => {
-  // Each outcome is fine as long as the two requests agree; the audit row must exist either way (§6).
+  // Each outcome is fine as long as the two requests agree; the audit row must exist either way (docs/BEHAVIOUR.md, audit).
   const ROUNDS = 20;
   const createRow = (user: TestUser, status: number, id: string) =>
     status === 201
@@ -664,7 +664,7 @@ describe("audit trail", () => {
     const intruder = await newUser();
     const intruderDoctor = (await createDoctor(intruder)).body;
     const unknownId = crypto.randomUUID();
-    type Case = [string, (id: HeaderMap) => Promise<Response>, number, Omit<AuditRow, "request_id" | "resource_type">];
+    type Case = [string, (id: HeaderMap) => Promise<Response>, number, Omit<AuditRow, "client_request_id" | "resource_type">];
     const cases: Case[] = [
       [
         "duplicate pair",

@@ -1,6 +1,6 @@
 /**
- * API.md §3 (patients) with the general rules of §1/§10 and the audit trail
- * of §6, through the Worker's entrypoint on the real database. Every test
+ * docs/BEHAVIOUR.md (patients) with its general rules and the audit trail
+ * of docs/BEHAVIOUR.md, through the Worker's entrypoint on the real database. Every test
  * makes its own users, so other files' patients never show up here.
  */
 import { describe, expect, it } from "vitest";
@@ -76,7 +76,7 @@ async function expectAudit(requestId: string, row?: { actor: TestUser; action: s
             action: row.action,
             resource_type: "patient",
             resource_id: row.resource,
-            request_id: requestId,
+            client_request_id: requestId,
             outcome: row.outcome,
           },
         ]
@@ -157,7 +157,7 @@ describe("POST /api/patients/", () => {
     });
   });
 
-  // API.md §1: strings are trimmed, and gender is a string field.
+  // docs/BEHAVIOUR.md, general rules: strings are trimmed, and gender is a string field.
   it("trims the gender like every other string", async () => {
     const user = await newUser();
     const res = await api.create(user, { ...VALID_PATIENT, gender: " male " });
@@ -1009,7 +1009,7 @@ describe("audit trail", () => {
     const user = await newUser();
     const requestId = newRequestId();
     const created = await json(await api.create(user, FULL_PATIENT, rid(requestId)));
-    const rows = await directSql()`SELECT * FROM audit_events WHERE request_id = ${requestId}`;
+    const rows = await directSql()`SELECT * FROM audit_events WHERE client_request_id = ${requestId}`;
     expect(rows).toHaveLength(1);
     const text = JSON.stringify(rows);
     for (const value of [

@@ -42,14 +42,27 @@ describe("admin:create", { timeout: 60_000 }, () => {
     expect(out).not.toContain(PASSWORD);
   });
 
-  it("promotes an existing user without touching the password, and is idempotent", async () => {
+  // Registration is open: whoever registers the intended admin email first must not be promoted by accident.
+  it("refuses to promote an existing user without --promote, and refuses ADMIN_PASSWORD for one", async () => {
+    const email = `squatter-${randomUUID()}@example.com`;
+    await sql.query("INSERT INTO users (email, name, password_hash) VALUES ($1, 'U', 'keep-me')", [email]);
+    const silent = await adminCreate(["--email", email, "--name", "Root"]);
+    expect(silent.code).toBe(1);
+    expect(silent.out).toMatch(/already has an account.*--promote/);
+    const withPassword = await adminCreate(["--email", email, "--name", "Root", "--promote"], { ADMIN_PASSWORD: PASSWORD });
+    expect(withPassword.code).toBe(1);
+    expect(withPassword.out).toMatch(/ADMIN_PASSWORD/);
+    expect(await userByEmail(email)).toMatchObject({ is_admin: false, password_hash: "keep-me" });
+  });
+
+  it("promotes an existing user with --promote without touching the password, and is idempotent", async () => {
     const email = `user-${randomUUID()}@example.com`;
     await sql.query("INSERT INTO users (email, name, password_hash) VALUES ($1, 'U', 'keep-me')", [email]);
-    const first = await adminCreate(["--email", email]);
+    const first = await adminCreate(["--email", email, "--promote"]);
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/promoted the existing user/);
     expect(await userByEmail(email)).toMatchObject({ is_admin: true, password_hash: "keep-me" });
-    const again = await adminCreate(["--email", email]);
+    const again = await adminCreate(["--email", email, "--promote"]);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/already an administrator; nothing changed/);
   });

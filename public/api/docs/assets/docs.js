@@ -4,6 +4,7 @@ window.ui = SwaggerUIBundle({
   url: "/api/openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true,
+  // Off: Swagger UI would keep the bearer token in localStorage, where any script on this origin, or the next user of the browser, finds it.
+  persistAuthorization: false,
   displayRequestDuration: true,
 });

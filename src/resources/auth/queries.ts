@@ -4,8 +4,8 @@
  * concurrent uses of one token can never both succeed.
  */
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { users } from "../schema";
+import type { Db } from "../../db/client";
+import { users } from "../../db/schema";
 
 const publicUser = { id: users.id, name: users.name, email: users.email, createdAt: users.createdAt };
 export type PublicUser = { id: string; name: string; email: string; createdAt: Date };
@@ -28,43 +28,48 @@ export async function findUser(db: Db, id: string): Promise<PublicUser | undefin
 export interface LoginState {
   userId: string | null;
   passwordHash: string | null;
-  /** Failed logins for this email in the current window. */
-  failures: number;
-  /** Seconds until the current window ends (when there is one). */
-  windowSecondsLeft: number | null;
+  /** Login attempts for this email in the current window, this one included. */
+  attempts: number;
+  /** Seconds until the current window ends. */
+  windowSecondsLeft: number;
 }
 
-/** Login, round trip 1: the account (if any) and the email's failure count in one statement. */
-export async function loginState(db: Db, email: string, emailHash: string, windowMinutes: number): Promise<LoginState> {
+/**
+ * Login, round trip 1: counts this attempt for the email and reads the
+ * account (if any), in one statement. The count is taken before the
+ * password is checked, and the upsert serialises concurrent attempts on the
+ * row, so however many Worker instances race, each attempt sees its own
+ * number and at most the limit ever get a password check. A successful
+ * login clears the row (round trip 2), so only failures accumulate.
+ */
+export async function countLoginAttempt(db: Db, email: string, emailHash: string, windowMinutes: number): Promise<LoginState> {
   const { rows } = await db.execute<{
     user_id: string | null;
     password_hash: string | null;
-    failures: number | null;
-    seconds_left: number | null;
+    attempts: number;
+    seconds_left: number;
   }>(sql`
-    SELECT u.id AS user_id, u.password_hash, a.failures,
-           ceil(extract(epoch FROM a.window_started_at + make_interval(mins => ${windowMinutes}) - now()))::int AS seconds_left
-    FROM (SELECT 1) AS one
-    LEFT JOIN users u ON lower(u.email) = ${email}
-    LEFT JOIN login_attempts a ON a.email_hash = ${emailHash}
-      AND a.window_started_at > now() - make_interval(mins => ${windowMinutes})`);
+    WITH attempt AS (
+      INSERT INTO login_attempts AS a (email_hash, failures, window_started_at)
+      VALUES (${emailHash}, 1, now())
+      ON CONFLICT (email_hash) DO UPDATE SET
+        failures = CASE WHEN a.window_started_at <= now() - make_interval(mins => ${windowMinutes}) THEN 1
+                        ELSE least(a.failures + 1, 1000000) END,
+        window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(mins => ${windowMinutes}) THEN now()
+                                 ELSE a.window_started_at END
+      RETURNING failures, window_started_at
+    )
+    SELECT u.id AS user_id, u.password_hash, attempt.failures AS attempts,
+           ceil(extract(epoch FROM attempt.window_started_at + make_interval(mins => ${windowMinutes}) - now()))::int AS seconds_left
+    FROM attempt
+    LEFT JOIN users u ON lower(u.email) = ${email}`);
   const row = rows[0];
   return {
     userId: row.user_id,
     passwordHash: row.password_hash,
-    failures: row.failures ?? 0,
+    attempts: row.attempts,
     windowSecondsLeft: row.seconds_left,
   };
-}
-
-/** Login, round trip 2 after a wrong password or unknown email: count the failure in a fixed window. */
-export async function recordLoginFailure(db: Db, emailHash: string, windowMinutes: number): Promise<void> {
-  await db.execute(sql`
-    INSERT INTO login_attempts AS a (email_hash, failures, window_started_at)
-    VALUES (${emailHash}, 1, now())
-    ON CONFLICT (email_hash) DO UPDATE SET
-      failures = CASE WHEN a.window_started_at <= now() - make_interval(mins => ${windowMinutes}) THEN 1 ELSE a.failures + 1 END,
-      window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(mins => ${windowMinutes}) THEN now() ELSE a.window_started_at END`);
 }
 
 /**

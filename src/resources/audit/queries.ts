@@ -1,0 +1,51 @@
+/** The audit trail for administrators (docs/BEHAVIOUR.md), newest first; the admin check is part of the statement. */
+import { sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Db } from "../../db/client";
+import { auditEvents, users } from "../../db/schema";
+import { type AuditEvent, auditEventResponse } from "./schemas";
+
+export interface AuditFilters {
+  actor_id?: string;
+  resource_type?: string;
+  resource_id?: string;
+  action?: string;
+  outcome?: string;
+  since?: string;
+  until?: string;
+}
+
+const t = auditEvents;
+/** The filters that compare a column for equality, by query parameter. */
+const EQUALITY_FILTERS = {
+  actor_id: t.actorId,
+  resource_type: t.resourceType,
+  resource_id: t.resourceId,
+  action: t.action,
+  outcome: t.outcome,
+} as const;
+
+/** The page for an administrator, or undefined when the caller is not one. */
+export async function listAudit(
+  db: Db,
+  userId: string,
+  q: AuditFilters & { limit: number; offset: number },
+): Promise<{ count: number; results: AuditEvent[] } | undefined> {
+  const conditions = [sql`EXISTS (SELECT 1 FROM admin)`];
+  for (const [param, column] of Object.entries(EQUALITY_FILTERS)) {
+    const value = q[param as keyof typeof EQUALITY_FILTERS];
+    if (value !== undefined) conditions.push(sql`${column} = ${value}`);
+  }
+  if (q.since !== undefined) conditions.push(sql`${t.occurredAt} >= ${q.since}::timestamptz`);
+  if (q.until !== undefined) conditions.push(sql`${t.occurredAt} <= ${q.until}::timestamptz`);
+  const matches = sql.join(conditions, sql` AND `);
+  const a = alias(t, "a");
+  const { rows } = await db.execute<{ admin: number; count: number; results: AuditEvent[] }>(sql`
+    WITH admin AS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.isAdmin})
+    SELECT (SELECT count(*) FROM admin)::int AS admin,
+           (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count,
+           (SELECT coalesce(json_agg(${auditEventResponse.json("a")} ORDER BY ${a.occurredAt} DESC, ${a.id} DESC), '[]'::json)
+            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${t.occurredAt} DESC, ${t.id} DESC LIMIT ${q.limit} OFFSET ${q.offset}) ${a}) AS results`);
+  const row = rows[0];
+  return row.admin === 0 ? undefined : { count: row.count, results: row.results };
+}

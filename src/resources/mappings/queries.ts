@@ -1,0 +1,127 @@
+/**
+ * Mapping SQL: a mapping belongs to its patient's owner (the row carries
+ * owner_id, kept true by a composite foreign key), every statement carries
+ * the owner condition, and each writes its audit row in the same round trip
+ * (docs/BEHAVIOUR.md).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Db } from "../../db/client";
+import {
+  type Actor,
+  auditInsert,
+  auditOutcome,
+  bare,
+  listTotal,
+  orderBy,
+  outcomeOf,
+  versionMatches,
+  type WriteOutcome,
+} from "../../db/fragments";
+import { doctors, mappings, patients } from "../../db/schema";
+import { type AssignedDoctor, assignedDoctorResponse, type Mapping, mappingResponse } from "./schemas";
+
+/** Mappings never change: their version (for the ETag) is always 1. */
+export type VersionedMapping = Mapping & { version: number };
+
+const t = mappings;
+const versioned = (row: string) => mappingResponse.json(row, { version: sql`1` });
+
+const audit = (actor: Actor, action: "create" | "read" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
+  auditInsert(actor, { action, resourceType: "mapping", resourceId, outcome });
+
+export type CreateMappingOutcome =
+  | { status: "ok"; value: VersionedMapping }
+  | { status: "conflict" }
+  | { status: "invalid"; patient: boolean; doctor: boolean };
+
+/**
+ * Assigns a doctor to one of the caller's patients. A pair that exists, or
+ * is being created by a racing request, inserts nothing (ON CONFLICT waits
+ * for the winner): one 201, every other request a 409. The patient and the
+ * doctor are locked FOR KEY SHARE, as the foreign keys would lock them, but
+ * before the insert: a concurrent DELETE of either then either finishes first
+ * (and this statement sees no row: 400, audited) or waits for this one —
+ * never a foreign-key error that would take the audit row down with it.
+ */
+export async function createMapping(db: Db, actor: Actor, patientId: string, doctorId: string): Promise<CreateMappingOutcome> {
+  const { rows } = await db.execute<{ patient: number; doctor: number; body: VersionedMapping | null }>(sql`
+    WITH p AS (SELECT ${patients.id}, ${patients.ownerId} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId} FOR KEY SHARE),
+    d AS (SELECT ${doctors.id} FROM ${doctors} WHERE ${doctors.id} = ${doctorId} FOR KEY SHARE),
+    ins AS (
+      INSERT INTO ${t} (${bare(t.patientId)}, ${bare(t.doctorId)}, ${bare(t.ownerId)})
+      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d
+      ON CONFLICT (${bare(t.patientId)}, ${bare(t.doctorId)}) DO NOTHING
+      RETURNING *
+    ), both_found AS (SELECT 1 FROM p, d),
+    audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, auditOutcome("ins", { conflict: "both_found" }))})
+    SELECT (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body`);
+  const row = rows[0];
+  if (row.body) return { status: "ok", value: row.body };
+  if (row.patient === 1 && row.doctor === 1) return { status: "conflict" };
+  return { status: "invalid", patient: row.patient === 1, doctor: row.doctor === 1 };
+}
+
+/** The caller's mapping `id` (the owner condition every statement carries). */
+const ownMapping = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
+
+export async function readMapping(db: Db, actor: Actor, id: string): Promise<VersionedMapping | undefined> {
+  const { rows } = await db.execute<{ body: VersionedMapping }>(sql`
+    WITH m AS (SELECT * FROM ${t} WHERE ${ownMapping(actor, id)}),
+    audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("m"))})
+    SELECT ${versioned("m")} AS body FROM m`);
+  return rows[0]?.body;
+}
+
+export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+  const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
+    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownMapping(actor, id)} FOR UPDATE),
+    del AS (
+      DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} RETURNING ${t.id}
+    ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
+  return outcomeOf(rows[0]);
+}
+
+/** The caller's mappings, newest last, optionally for one patient and/or one doctor. */
+export async function listMappings(
+  db: Db,
+  actor: Actor,
+  q: { limit: number; offset: number; patientId?: string; doctorId?: string; descending: boolean },
+): Promise<{ count: number; results: Mapping[] }> {
+  const conditions = [sql`${t.ownerId} = ${actor.userId}`];
+  if (q.patientId) conditions.push(sql`${t.patientId} = ${q.patientId}`);
+  if (q.doctorId) conditions.push(sql`${t.doctorId} = ${q.doctorId}`);
+  const matches = sql.join(conditions, sql` AND `);
+  const m = alias(t, "m");
+  const { rows } = await db.execute<{ count: number; results: Mapping[] }>(sql`
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
+    SELECT ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
+           (SELECT coalesce(json_agg(${mappingResponse.json("m")} ORDER BY ${orderBy(t.createdAt, t.id, q.descending, "m")}), '[]'::json)
+            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(t.createdAt, t.id, q.descending)}
+                  LIMIT ${q.limit} OFFSET ${q.offset}) ${m}) AS results`);
+  return rows[0];
+}
+
+/** The doctors assigned to one of the caller's patients, in assignment order; undefined if the patient is not the caller's. */
+export async function listPatientDoctors(
+  db: Db,
+  actor: Actor,
+  patientId: string,
+  q: { limit: number; offset: number },
+): Promise<{ count: number; results: AssignedDoctor[] } | undefined> {
+  // The response reads the doctor from `d` and the assignment from `m` (see assignedDoctorResponse).
+  const m = alias(t, "m");
+  const d = alias(doctors, "d");
+  const { rows } = await db.execute<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
+    WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
+    audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))})
+    SELECT (SELECT count(*) FROM p)::int AS found,
+           (SELECT count(*) FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p))::int AS count,
+           (SELECT coalesce(json_agg(${assignedDoctorResponse.json("d")} ORDER BY ${orderBy(t.createdAt, t.id, false, "m")}), '[]'::json)
+            FROM (SELECT * FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p)
+                  ORDER BY ${orderBy(t.createdAt, t.id, false)} LIMIT ${q.limit} OFFSET ${q.offset}) ${m}
+            JOIN ${doctors} ${d} ON ${d.id} = ${m.doctorId}) AS results`);
+  const row = rows[0];
+  return row.found === 0 ? undefined : { count: row.count, results: row.results };
+}

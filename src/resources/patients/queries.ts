@@ -1,0 +1,107 @@
+/**
+ * Patient SQL: every statement carries the owner condition and writes its
+ * audit row in the same round trip (docs/BEHAVIOUR.md).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Db } from "../../db/client";
+import {
+  type Actor,
+  auditInsert,
+  auditOutcome,
+  bare,
+  type ColumnValues,
+  columnList,
+  columnValues,
+  listTotal,
+  orderBy,
+  outcomeOf,
+  setClause,
+  valueList,
+  versionMatches,
+  type WriteOutcome,
+} from "../../db/fragments";
+import { patients } from "../../db/schema";
+import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
+
+const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
+  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome });
+
+/** A patient with the `version` its ETag is made from (removed before the response). */
+export type VersionedPatient = Patient & { version: number };
+
+const t = patients;
+/** A single patient: `version` rides along for the ETag. */
+const versioned = (row: string) => patientResponse.json(row, { version: t.version });
+/** The caller's patient `id` (the owner condition every statement carries). */
+const ownPatient = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
+
+export async function createPatient(db: Db, actor: Actor, values: ColumnValues): Promise<VersionedPatient> {
+  const pairs = columnValues(values, patientResponse.fields);
+  const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
+    WITH ins AS (
+      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) VALUES (${actor.userId}, ${valueList(pairs)}) RETURNING *
+    ), audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
+    SELECT ${versioned("ins")} AS body FROM ins`);
+  return rows[0].body;
+}
+
+export async function readPatient(db: Db, actor: Actor, id: string): Promise<VersionedPatient | undefined> {
+  const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
+    WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)}),
+    audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("p"))})
+    SELECT ${versioned("p")} AS body FROM p`);
+  return rows[0]?.body;
+}
+
+export async function updatePatient(
+  db: Db,
+  actor: Actor,
+  id: string,
+  values: ColumnValues,
+  ifMatch: string | undefined,
+): Promise<WriteOutcome<VersionedPatient>> {
+  const pairs = columnValues(values, patientResponse.fields);
+  const { rows } = await db.execute<{ found: number; body: VersionedPatient | null }>(sql`
+    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
+    upd AS (
+      UPDATE ${t} SET ${setClause(pairs, t)}
+      WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)}
+      RETURNING *
+    ), audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body`);
+  return outcomeOf(rows[0]);
+}
+
+/** Deletes a patient; its mappings go with it (ON DELETE CASCADE). */
+export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+  const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
+    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR UPDATE),
+    del AS (
+      DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} RETURNING ${t.id}
+    ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
+  return outcomeOf(rows[0]);
+}
+
+export async function listPatients(
+  db: Db,
+  actor: Actor,
+  q: { limit: number; offset: number; pattern?: string; ordering?: { field: (typeof PATIENT_ORDERING)[number]; descending: boolean } },
+): Promise<{ count: number; results: Patient[] }> {
+  const matches = sql`${t.ownerId} = ${actor.userId}${
+    q.pattern === undefined
+      ? sql``
+      : sql` AND (${t.name} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.email} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.phone} ILIKE ${q.pattern} ESCAPE '\\')`
+  }`;
+  const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
+  const descending = q.ordering?.descending ?? false;
+  const p = alias(t, "p");
+  const { rows } = await db.execute<{ count: number; results: Patient[] }>(sql`
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
+    SELECT ${listTotal(t, actor.userId, q.pattern !== undefined, matches)} AS count,
+           (SELECT coalesce(json_agg(${patientResponse.json("p")} ORDER BY ${orderBy(column, t.id, descending, "p")}), '[]'::json)
+            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)}
+                  LIMIT ${q.limit} OFFSET ${q.offset}) ${p}) AS results`);
+  return rows[0];
+}

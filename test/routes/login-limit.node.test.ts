@@ -1,0 +1,63 @@
+/**
+ * The login limit under real concurrency (docs/SECURITY.md): the deployable
+ * bundle in four workerd instances (Miniflare) on one database, and wrong
+ * passwords for one email sent to all of them at once. However the requests
+ * interleave, at most LOGIN_MAX_FAILURES (10) passwords may be checked; the
+ * rest must be refused with 429 before any hashing.
+ */
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { buildBundle, startBundle } from "../../scripts/lib/bundle";
+
+const INSTANCES = 4;
+const ATTEMPTS = 60;
+const LIMIT = 10;
+
+describe("login limit across Worker instances", () => {
+  const instances: Miniflare[] = [];
+  const origins: string[] = [];
+
+  beforeAll(async () => {
+    // No rate-limiting bindings here: the per-IP limit must not be what stops these requests.
+    const bundle = buildBundle();
+    for (let i = 0; i < INSTANCES; i++) {
+      const mf = startBundle(bundle.path, {
+        NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
+        DATABASE_URL: "postgres://local:local@127.0.0.1/main",
+        JWT_SECRET: "login-limit-secret-0123456789abcdef0123456789",
+        ALLOWED_HOSTS: "*",
+      });
+      instances.push(mf);
+      origins.push((await mf.ready).origin);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(instances.map((mf) => mf.dispose()));
+  });
+
+  const post = (origin: string, path: string, body: unknown) =>
+    fetch(`${origin}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+  it(`checks at most ${LIMIT} of ${ATTEMPTS} wrong passwords sent at once over ${INSTANCES} instances`, { timeout: 60_000 }, async () => {
+    const email = `limit-${crypto.randomUUID()}@example.com`;
+    const password = "the right pass phrase";
+    expect((await post(origins[0], "/api/auth/register/", { name: "Limit", email, password })).status).toBe(201);
+
+    const statuses = await Promise.all(
+      Array.from({ length: ATTEMPTS }, (_, i) =>
+        post(origins[i % INSTANCES], "/api/auth/login/", { email, password: `wrong guess ${i}` }).then(async (res) => {
+          await res.body?.cancel();
+          return res.status;
+        }),
+      ),
+    );
+    const checked = statuses.filter((s) => s === 401).length;
+    const refused = statuses.filter((s) => s === 429).length;
+    expect(checked + refused, "every answer is a 401 or a 429").toBe(ATTEMPTS);
+    expect(checked, "passwords checked").toBeLessThanOrEqual(LIMIT);
+    expect(checked, "some passwords are checked at all").toBeGreaterThan(0);
+    // And the right password is refused too, until the window passes.
+    expect((await post(origins[1], "/api/auth/login/", { email, password })).status).toBe(429);
+  });
+});
