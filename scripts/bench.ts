@@ -524,7 +524,10 @@ ${targets}
 
 ${problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join("\n")}\n` : "No request failed unexpectedly and every route stayed within its round-trip budget.\n"}`;
 
-    writeFileSync(join(root, "docs/BENCHMARKS.md"), report);
+    // Keep what npm run profile wrote (and the notes after it): this run only rewrites its own sections.
+    const previous = readFileSync(join(root, "docs/BENCHMARKS.md"), "utf8");
+    const kept = previous.indexOf("<!-- cpu-profile:begin");
+    writeFileSync(join(root, "docs/BENCHMARKS.md"), kept >= 0 ? `${report}\n${previous.slice(kept)}` : report);
     log(`\n${report}\nWrote docs/BENCHMARKS.md`);
   } finally {
     await mf?.dispose();
