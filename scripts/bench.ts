@@ -22,6 +22,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import type { Miniflare } from "miniflare";
@@ -33,7 +34,10 @@ import { createThrowawayDatabase } from "./lib/migrate.ts";
 import { type Backend, openBackend } from "./neon-local/backends.ts";
 import { type NeonLocalServer, startNeonLocalServer } from "./neon-local/server.ts";
 
+/** Run as `npm run bench`, not imported by scripts/profile.ts for its helpers (whose arguments are not ours). */
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
 const { values: opts } = parseArgs({
+  args: isMain ? process.argv.slice(2) : [],
   options: {
     duration: { type: "string", default: "5" },
     connections: { type: "string", default: "10" },
@@ -46,15 +50,15 @@ const CONNECTIONS = Number(opts.connections);
 const DB_LATENCY = Number(opts["db-latency"]);
 const LATENCY_DURATION = Number(opts["latency-duration"]);
 const JWT_SECRET = randomBytes(32).toString("base64url");
-const PASSWORD = "a benchmark pass phrase";
+export const PASSWORD = "a benchmark pass phrase";
 /** The Worker's DATABASE_URL as the endpoint counts it (the driver sends postgresql://). */
-const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
+export const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
 const WORKER_CONNECTION = WORKER_DATABASE_URL.replace(/^postgres:/, "postgresql:");
 const BIG = 100_000;
 const SMALL = 1_000;
 
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const root = new URL("..", import.meta.url).pathname;
+export const log = (line: string) => process.stdout.write(`${line}\n`);
+export const root = new URL("..", import.meta.url).pathname;
 
 // ---------- database ----------
 
@@ -69,7 +73,7 @@ async function postgresReachable(url: string) {
   }
 }
 
-async function openDatabase(): Promise<{ backend: Backend; version: string; drop: () => Promise<void> }> {
+export async function openDatabase(): Promise<{ backend: Backend; version: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   if (process.env.BENCH_DATABASE_URL || (await postgresReachable(serverUrl))) {
     const db = await createThrowawayDatabase(serverUrl, "api_bench");
@@ -94,14 +98,14 @@ function progress(label: string, done: number, total: number) {
 
 const q = (backend: Backend, query: string, params: (string | null)[] = []) => backend.query({ query, params });
 
-interface Seed {
+export interface Seed {
   big: { id: string; email: string };
   small: { id: string; email: string };
   doctorIds: string[];
   bigPatientIds: string[];
 }
 
-async function seed(backend: Backend): Promise<Seed> {
+export async function seed(backend: Backend): Promise<Seed> {
   log("Seeding");
   const passwordHash = await hashPassword(PASSWORD, 100_000);
   const users = await q(
@@ -276,10 +280,10 @@ async function ceiling(endpoint: NeonLocalServer, seconds: number): Promise<numb
 
 // ---------- report ----------
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (n: number) => `${fmt(n * 100)} %`;
 
-function versions() {
+export function versions() {
   const pkg = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
   return `Node ${process.version}, workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}), wrangler ${pkg("wrangler")}, hono ${pkg("hono")}, drizzle-orm ${pkg("drizzle-orm")}, @neondatabase/serverless ${pkg("@neondatabase/serverless")}, autocannon ${pkg("autocannon")}`;
 }
@@ -520,7 +524,10 @@ ${targets}
 
 ${problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join("\n")}\n` : "No request failed unexpectedly and every route stayed within its round-trip budget.\n"}`;
 
-    writeFileSync(join(root, "docs/BENCHMARKS.md"), report);
+    // Keep what npm run profile wrote (and the notes after it): this run only rewrites its own sections.
+    const previous = readFileSync(join(root, "docs/BENCHMARKS.md"), "utf8");
+    const kept = previous.indexOf("<!-- cpu-profile:begin");
+    writeFileSync(join(root, "docs/BENCHMARKS.md"), kept >= 0 ? `${report}\n${previous.slice(kept)}` : report);
     log(`\n${report}\nWrote docs/BENCHMARKS.md`);
   } finally {
     await mf?.dispose();
@@ -530,4 +537,4 @@ ${problems.length ? `## Problems\n\n${problems.map((p) => `- ${p}`).join("\n")}\
   process.exit(failed ? 1 : 0);
 }
 
-await main();
+if (isMain) await main();

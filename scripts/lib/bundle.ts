@@ -15,11 +15,19 @@ import { Miniflare } from "miniflare";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-export function buildBundle(): { path: string; gzipBytes: number } {
+/** The bundle (and its source map, `<path>.map`); unminified keeps function names readable in a CPU profile. */
+export function buildBundle(minify = true): { path: string; gzipBytes: number } {
   const outdir = mkdtempSync(join(tmpdir(), "worker-dist-"));
   execFileSync(
     process.execPath,
-    [createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir", outdir],
+    [
+      createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js"),
+      "deploy",
+      "--dry-run",
+      minify ? "--minify" : "--no-minify",
+      "--outdir",
+      outdir,
+    ],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: "ignore" },
   );
   // Named after wrangler.toml's `main`.

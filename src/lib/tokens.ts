@@ -21,6 +21,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 const ISSUED_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
+/**
+ * JWT_SECRET as an HMAC-SHA-256 key, imported once per secret and isolate:
+ * given a string, hono imports the key again on every sign and verify
+ * (about 3 % of an authenticated request's CPU in the profile; see
+ * docs/BENCHMARKS.md). One key serves the token signatures and the login
+ * limit's email keys.
+ */
+type SecretKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+const secretKeys = new Map<string, Promise<SecretKey>>();
+function secretKey(secret: string): Promise<SecretKey> {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
+
 export interface IssuedTokens {
   access: string;
   refresh: string;
@@ -33,7 +51,7 @@ export async function signAccessToken(userId: string, config: AuthConfig): Promi
   const iat = Math.floor(Date.now() / 1000);
   const token = await sign(
     { sub: userId, iat, exp: iat + expiresIn, jti: crypto.randomUUID(), typ: "access", iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE },
-    config.JWT_SECRET,
+    await secretKey(config.JWT_SECRET),
     ALG,
   );
   return { token, expiresIn };
@@ -48,7 +66,12 @@ export async function verifyAccessToken(
   try {
     // hono checks exp (strictly), iss, aud and the signature with alg pinned; iat we check with a leeway below.
     // iss and aud keep another environment's tokens out even if it shares the secret.
-    const claims = await verify(token, config.JWT_SECRET, { alg: ALG, iat: false, iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE });
+    const claims = await verify(token, await secretKey(config.JWT_SECRET), {
+      alg: ALG,
+      iat: false,
+      iss: config.JWT_ISSUER,
+      aud: config.JWT_AUDIENCE,
+    });
     const now = Math.floor(Date.now() / 1000);
     const valid =
       claims.typ === "access" &&
@@ -73,8 +96,6 @@ export async function sha256(value: string): Promise<string> {
   return encodeBase64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
 }
 
-const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
-
 /**
  * What the login limit keys an email on: HMAC-SHA-256 under JWT_SECRET,
  * base64url, so someone who reads login_attempts cannot test a list of
@@ -82,10 +103,5 @@ const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
  * signing input never contains a colon).
  */
 export async function loginAttemptKey(email: string, secret: string): Promise<string> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    hmacKeys.set(secret, key);
-  }
-  return encodeBase64Url(await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`login_attempts:${email}`)));
+  return encodeBase64Url(await crypto.subtle.sign("HMAC", await secretKey(secret), new TextEncoder().encode(`login_attempts:${email}`)));
 }
