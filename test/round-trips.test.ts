@@ -146,6 +146,18 @@ const TABLE: Record<string, Outcome[]> = {
       name: "reused token",
       status: 401,
       trips: 1,
+      // Without the grace window: an immediate re-presentation is reuse.
+      env: { REFRESH_REUSE_GRACE_SECONDS: "0" },
+      send: async (r) => {
+        const { refresh } = (await newUser()).tokens;
+        expect((await call("/api/auth/refresh/", jsonRequest("POST", { refresh }))).status).toBe(200);
+        return r("/api/auth/refresh/", jsonRequest("POST", { refresh }));
+      },
+    },
+    {
+      name: "retried within the grace window",
+      status: 200,
+      trips: 1,
       send: async (r) => {
         const { refresh } = (await newUser()).tokens;
         expect((await call("/api/auth/refresh/", jsonRequest("POST", { refresh }))).status).toBe(200);
