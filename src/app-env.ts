@@ -1,5 +1,6 @@
 /** The Hono environment every router and middleware shares. */
 import type { Db } from "./db/client";
+import type { IdempotencyKey } from "./db/idempotency";
 import type { Bindings } from "./lib/config";
 
 export interface AppEnv {
@@ -16,5 +17,7 @@ export interface AppEnv {
     db: Db;
     /** Set by the auth middleware: the verified access token's subject. */
     userId: string;
+    /** Set by the idempotency middleware on writes that sent an Idempotency-Key. */
+    idempotency: IdempotencyKey | undefined;
   };
 }

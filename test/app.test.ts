@@ -150,6 +150,16 @@ describe("CORS", () => {
     expect(preflight.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("authorization");
   });
 
+  it("lets a browser client send Idempotency-Key and read Idempotent-Replayed", async () => {
+    const res = await call("/api/health/", { headers: { Origin: listed } });
+    expect(res.headers.get("Access-Control-Expose-Headers")).toContain("Idempotent-Replayed");
+    const preflight = await call("/api/patients/", {
+      method: "OPTIONS",
+      headers: { Origin: listed, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "idempotency-key" },
+    });
+    expect(preflight.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("idempotency-key");
+  });
+
   it("gives any other origin no CORS headers at all", async () => {
     const res = await call("/api/health/", { headers: { Origin: "https://evil.example" } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();

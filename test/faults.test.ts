@@ -280,6 +280,43 @@ describe("a database fault during a write", () => {
   });
 });
 
+/**
+ * The worst case for a client: the write committed, the answer was lost
+ * (503). A retry with the same Idempotency-Key gets the original answer
+ * (docs/BEHAVIOUR.md), and the operation is in the database exactly once.
+ */
+describe("a lost answer retried with its Idempotency-Key", () => {
+  const idempotent = OPERATIONS.filter((op) => /^(POST|PUT|PATCH|DELETE) \/api\/(patients|doctors|mappings)/.test(op.route));
+  it.each(idempotent.map((op) => [op.route, op] as const))(
+    "%s: drop after COMMIT, then the retry answers as the first would have, written once",
+    async (_, op) => {
+      const user = await newUser();
+      const [firstId, retryId] = [newRequestId(), newRequestId()];
+      const key = crypto.randomUUID();
+      const marker = `Fault ${crypto.randomUUID()}`;
+      const { path, init, effects } = await op.prepare(user, { ...user.auth, "Idempotency-Key": key, "X-Request-Id": firstId }, marker);
+      await expectProblem(await withFault("drop-after-commit", (request) => request(path, init)), 503);
+      const retry = await call(path, { ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-Id": retryId } });
+      const method = op.route.split(" ")[0];
+      expect(retry.status, await retry.clone().text()).toBe(method === "POST" ? 201 : method === "DELETE" ? 204 : 200);
+      expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+      if (method === "POST") expect(retry.headers.get("Location")).toMatch(/^http:\/\/127\.0\.0\.1:8787\/api\/\w+\/[0-9a-f-]{36}\/$/);
+      if (method !== "DELETE") {
+        const body = (await retry.json()) as { id: string; name?: string };
+        if (op.route.includes("/api/mappings")) expect(retry.headers.get("Location")).toContain(body.id);
+        else expect(body.name).toBe(marker);
+      }
+      // Exactly once: the effects check one row (create), one version bump (update), the row gone (delete).
+      const parts = await effects();
+      expect(parts).toEqual(parts.map(() => true));
+      if (op.audited) {
+        expect((await auditRows(firstId)).map((a) => a.outcome)).toEqual(["success"]);
+        expect((await auditRows(retryId)).map((a) => a.outcome)).toEqual(["replayed"]);
+      }
+    },
+  );
+});
+
 describe.each(FAULTS)("with the database fault %s", (fault) => {
   it("readiness answers 503", async () => {
     const res = await withFault(fault, (request) => request("/api/health/ready/"));

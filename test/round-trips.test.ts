@@ -75,6 +75,55 @@ const notAnId = (method: string, base: string): Outcome => ({
   send: (r, f) => r(`${base}not-a-uuid/`, as(f.owner, { method })),
 });
 
+/**
+ * The Idempotency-Key outcomes of a write: a retry replayed (the first
+ * request is sent uncounted), the key reused for another request (422), a
+ * malformed key (400, before the database). `second` is the other request.
+ */
+function keyed(
+  method: string,
+  success: number,
+  first: (f: Fixture) => { path: string; body?: unknown },
+  second: (f: Fixture) => { path: string; body?: unknown },
+): Outcome[] {
+  const init = (f: Fixture, key: string, body: unknown) => {
+    const headers = { ...f.owner.auth, "Idempotency-Key": key };
+    return body === undefined ? { method, headers } : jsonRequest(method, body, headers);
+  };
+  const afterFirst = async (f: Fixture, key: string) => {
+    const { path, body } = first(f);
+    expect((await call(path, init(f, key, body))).status).toBe(success);
+  };
+  return [
+    {
+      name: "replayed (Idempotency-Key)",
+      status: success,
+      trips: 1,
+      send: async (r, f) => {
+        const key = crypto.randomUUID();
+        await afterFirst(f, key);
+        return r(first(f).path, init(f, key, first(f).body));
+      },
+    },
+    {
+      name: "key used for another request",
+      status: 422,
+      trips: 1,
+      send: async (r, f) => {
+        const key = crypto.randomUUID();
+        await afterFirst(f, key);
+        return r(second(f).path, init(f, key, second(f).body));
+      },
+    },
+    {
+      name: "malformed Idempotency-Key",
+      status: 400,
+      trips: 0,
+      send: (r, f) => r(first(f).path, init(f, "no spaces allowed", first(f).body)),
+    },
+  ];
+}
+
 const patientPath = (f: Fixture) => `/api/patients/${f.patient}/`;
 const doctorPath = (f: Fixture) => `/api/doctors/${f.doctor}/`;
 const mappingPath = (f: Fixture) => `/api/mappings/${f.mapping}/`;
@@ -146,6 +195,18 @@ const TABLE: Record<string, Outcome[]> = {
       name: "reused token",
       status: 401,
       trips: 1,
+      // Without the grace window: an immediate re-presentation is reuse.
+      env: { REFRESH_REUSE_GRACE_SECONDS: "0" },
+      send: async (r) => {
+        const { refresh } = (await newUser()).tokens;
+        expect((await call("/api/auth/refresh/", jsonRequest("POST", { refresh }))).status).toBe(200);
+        return r("/api/auth/refresh/", jsonRequest("POST", { refresh }));
+      },
+    },
+    {
+      name: "retried within the grace window",
+      status: 200,
+      trips: 1,
       send: async (r) => {
         const { refresh } = (await newUser()).tokens;
         expect((await call("/api/auth/refresh/", jsonRequest("POST", { refresh }))).status).toBe(200);
@@ -178,6 +239,12 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "created", status: 201, trips: 1, send: (r, f) => r("/api/patients/", jsonRequest("POST", VALID_PATIENT, f.owner.auth)) },
     ...invalidBody("POST", () => "/api/patients/"),
     ...unauthenticated("POST", () => "/api/patients/"),
+    ...keyed(
+      "POST",
+      201,
+      () => ({ path: "/api/patients/", body: VALID_PATIENT }),
+      () => ({ path: "/api/patients/", body: { ...VALID_PATIENT, name: "Other" } }),
+    ),
   ],
   "GET /api/patients/:id": [
     { name: "own", status: 200, trips: 1, send: (r, f) => r(patientPath(f), as(f.owner)) },
@@ -198,6 +265,12 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_PATIENT)) },
     ...invalidBody("PUT", patientPath),
     ...unauthenticated("PUT", patientPath),
+    ...keyed(
+      "PUT",
+      200,
+      (f) => ({ path: patientPath(f), body: VALID_PATIENT }),
+      (f) => ({ path: patientPath(f), body: { ...VALID_PATIENT, name: "Other" } }),
+    ),
   ],
   "PATCH /api/patients/:id": [
     { name: "patched", status: 200, trips: 1, send: (r, f) => r(patientPath(f), jsonRequest("PATCH", { phone: null }, f.owner.auth)) },
@@ -215,6 +288,12 @@ const TABLE: Record<string, Outcome[]> = {
     },
     ...invalidBody("PATCH", patientPath),
     ...unauthenticated("PATCH", patientPath),
+    ...keyed(
+      "PATCH",
+      200,
+      (f) => ({ path: patientPath(f), body: { phone: null } }),
+      (f) => ({ path: patientPath(f), body: { name: "Other" } }),
+    ),
   ],
   "DELETE /api/patients/:id": [
     { name: "deleted", status: 204, trips: 1, send: (r, f) => r(patientPath(f), as(f.owner, { method: "DELETE" })) },
@@ -222,6 +301,12 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "DELETE", '"7"')) },
     notAnId("DELETE", "/api/patients/"),
     ...unauthenticated("DELETE", patientPath),
+    ...keyed(
+      "DELETE",
+      204,
+      (f) => ({ path: patientPath(f) }),
+      () => ({ path: `/api/patients/${UNKNOWN}/` }),
+    ),
   ],
 
   "GET /api/doctors": [
@@ -239,6 +324,12 @@ const TABLE: Record<string, Outcome[]> = {
     },
     ...invalidBody("POST", () => "/api/doctors/"),
     ...unauthenticated("POST", () => "/api/doctors/"),
+    ...keyed(
+      "POST",
+      201,
+      () => ({ path: "/api/doctors/", body: VALID_DOCTOR }),
+      () => ({ path: "/api/doctors/", body: { ...VALID_DOCTOR, name: "Other" } }),
+    ),
   ],
   "GET /api/doctors/:id": [
     { name: "any user", status: 200, trips: 1, send: (r, f) => r(doctorPath(f), as(f.other)) },
@@ -271,6 +362,12 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(doctorPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_DOCTOR)) },
     ...invalidBody("PUT", doctorPath),
     ...unauthenticated("PUT", doctorPath),
+    ...keyed(
+      "PUT",
+      200,
+      (f) => ({ path: doctorPath(f), body: VALID_DOCTOR }),
+      (f) => ({ path: doctorPath(f), body: { ...VALID_DOCTOR, name: "Other" } }),
+    ),
   ],
   "PATCH /api/doctors/:id": [
     {
@@ -305,6 +402,12 @@ const TABLE: Record<string, Outcome[]> = {
     },
     ...invalidBody("PATCH", doctorPath),
     ...unauthenticated("PATCH", doctorPath),
+    ...keyed(
+      "PATCH",
+      200,
+      (f) => ({ path: doctorPath(f), body: { phone: null } }),
+      (f) => ({ path: doctorPath(f), body: { name: "Other" } }),
+    ),
   ],
   "DELETE /api/doctors/:id": [
     {
@@ -324,6 +427,12 @@ const TABLE: Record<string, Outcome[]> = {
     },
     notAnId("DELETE", "/api/doctors/"),
     ...unauthenticated("DELETE", doctorPath),
+    ...keyed(
+      "DELETE",
+      204,
+      (f) => ({ path: `/api/doctors/${f.spareDoctor}/` }),
+      () => ({ path: `/api/doctors/${UNKNOWN}/` }),
+    ),
   ],
 
   "GET /api/mappings": [
@@ -357,6 +466,12 @@ const TABLE: Record<string, Outcome[]> = {
       send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: "x" }, f.owner.auth)),
     },
     ...unauthenticated("POST", () => "/api/mappings/"),
+    ...keyed(
+      "POST",
+      201,
+      (f) => ({ path: "/api/mappings/", body: { patient_id: f.patient, doctor_id: f.spareDoctor } }),
+      (f) => ({ path: "/api/mappings/", body: { patient_id: f.patient, doctor_id: f.doctor } }),
+    ),
   ],
   "GET /api/mappings/patient/:id": [
     { name: "own patient", status: 200, trips: 1, send: (r, f) => r(`/api/mappings/patient/${f.patient}/`, as(f.owner)) },
@@ -376,6 +491,12 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(mappingPath(f), withIfMatch(f.owner, "DELETE", '"7"')) },
     notAnId("DELETE", "/api/mappings/"),
     ...unauthenticated("DELETE", mappingPath),
+    ...keyed(
+      "DELETE",
+      204,
+      (f) => ({ path: mappingPath(f) }),
+      () => ({ path: `/api/mappings/${UNKNOWN}/` }),
+    ),
   ],
 
   "GET /api/audit": [
@@ -388,7 +509,21 @@ const TABLE: Record<string, Outcome[]> = {
 
 const appRoutes = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
 /** The statuses that come from the resource's own checks and so need the database. */
-const DATABASE_STATUSES = [403, 404, 409, 412];
+const DATABASE_STATUSES = [403, 404, 409, 412, 422];
+/**
+ * Routes whose only 409 is an Idempotency-Key race loser (the duplicate that
+ * met the winner's key when recording its own): it needs two statements in
+ * flight at once, which a counted single request cannot arrange (and PGlite
+ * runs statements one at a time). It costs the one round trip all the same;
+ * test/idempotency.test.ts and the multi-instance race test exercise it.
+ */
+const RACE_ONLY_409 = new Set([
+  "POST /api/patients",
+  "PUT /api/patients/:id",
+  "PATCH /api/patients/:id",
+  "DELETE /api/patients/:id",
+  "DELETE /api/mappings/:id",
+]);
 
 describe("round trips for every outcome", () => {
   it("the table has rows for every route of the app and none for a route it lacks", () => {
@@ -448,7 +583,9 @@ describe("round trips for every outcome", () => {
     const seen = new Map(Object.entries(TABLE).map(([route, outcomes]) => [route, new Set(outcomes.map((o) => o.status))]));
     const documented = (route: string) => {
       const [method, path] = route.split(" ");
-      return new Set(DATABASE_STATUSES.filter((s) => errorStatusesOf(method, path).includes(s)));
+      return new Set(
+        DATABASE_STATUSES.filter((s) => errorStatusesOf(method, path).includes(s) && !(s === 409 && RACE_ONLY_409.has(route))),
+      );
     };
     for (const route of Object.keys(TABLE)) {
       for (const status of documented(route)) expect(seen.get(route)?.has(status), `${route} has a row for ${status}`).toBe(true);

@@ -49,3 +49,14 @@ export function startBundle(bundlePath: string, bindings: Record<string, string>
     bindings,
   });
 }
+
+/** `count` workerd instances of a freshly built bundle, all with `bindings` (for tests of several Worker instances on one database). */
+export async function startBundleInstances(
+  count: number,
+  bindings: Record<string, string>,
+): Promise<{ instances: Miniflare[]; origins: string[] }> {
+  const bundle = buildBundle();
+  const instances = Array.from({ length: count }, () => startBundle(bundle.path, bindings));
+  const origins = await Promise.all(instances.map(async (mf) => (await mf.ready).origin));
+  return { instances, origins };
+}

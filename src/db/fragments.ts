@@ -5,6 +5,7 @@
  */
 import { getTableName, type SQL, sql, type Table } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { type IdempotencyKey, type PriorRecord, type Replay, replayAudit, replayOf } from "./idempotency";
 import { type AUDIT_ACTIONS, type AUDIT_RESOURCE_TYPES, auditEvents, rowCounts } from "./schema";
 
 /** A column by its bare name: for INSERT column lists and SET, and for rows of a CTE. */
@@ -25,6 +26,8 @@ export interface Actor {
   userId: string;
   requestId: string;
   clientRequestId: string | undefined;
+  /** The request's Idempotency-Key (writes only), when it sent one. */
+  idempotency?: IdempotencyKey;
 }
 
 export interface AuditEntry {
@@ -34,6 +37,8 @@ export interface AuditEntry {
   resourceId: SQL;
   /** An SQL expression choosing the outcome from the statement's own CTEs. */
   outcome: SQL;
+  /** An idempotent write's statement (src/db/idempotency.ts): a replay is audited as `replayed`. */
+  idempotent?: boolean;
 }
 
 /**
@@ -42,9 +47,12 @@ export interface AuditEntry {
  * statement commits, and its outcome is read from what the statement did.
  */
 const e = auditEvents;
-export const auditInsert = (actor: Actor, a: AuditEntry) => sql`
+export const auditInsert = (actor: Actor, entry: AuditEntry) => {
+  const a = entry.idempotent ? { ...entry, ...replayAudit(entry) } : entry;
+  return sql`
   INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)})
   SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}`;
+};
 
 /**
  * `<column> [DESC], <id> [DESC]` (for ORDER BY): always with the id, so pages
@@ -103,10 +111,20 @@ export type WriteOutcome<T> =
   | { status: "forbidden" }
   | { status: "conflict" }
   | { status: "precondition_failed" }
-  | { status: "ok"; value: T };
+  | { status: "ok"; value: T }
+  | Replay<T>;
 
 /** Reads the outcome from a statement's summary row: counts of its CTEs and the written body. */
-export function outcomeOf<T>(row: { found: number; allowed?: number; conflict?: number; body: T | null }): WriteOutcome<T> {
+export function outcomeOf<T>(row: {
+  found: number;
+  allowed?: number;
+  conflict?: number;
+  body: T | null;
+  idem?: PriorRecord | null;
+  replay?: T | null;
+}): WriteOutcome<T> {
+  const replay = replayOf(row);
+  if (replay) return replay;
   if (row.found === 0) return { status: "not_found" };
   if (row.allowed === 0) return { status: "forbidden" };
   if ((row.conflict ?? 0) > 0) return { status: "conflict" };

@@ -25,7 +25,10 @@ import {
 export const GENDERS = ["male", "female", "other", "unknown"] as const;
 export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as const;
 export const AUDIT_RESOURCE_TYPES = ["patient", "mapping"] as const;
-export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed"] as const;
+/** `replayed`: a retry answered from its Idempotency-Key; `key_mismatch`: the key was used before with another request (422). */
+export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed", "replayed", "key_mismatch"] as const;
+/** What an Idempotency-Key can stand for (docs/BEHAVIOUR.md). */
+export const IDEMPOTENT_RESOURCE_TYPES = ["patient", "doctor", "mapping"] as const;
 
 /**
  * Constraint names the code reacts to (a race that slipped past a
@@ -37,6 +40,7 @@ export const CONSTRAINTS = {
   doctorsLicenseNumber: "doctors_license_number_key",
   mappingsPatient: "mappings_patient_fk",
   mappingsDoctor: "mappings_doctor_fk",
+  idempotencyKeys: "idempotency_keys_pkey",
 } as const;
 
 /**
@@ -271,6 +275,36 @@ export const auditEvents = pgTable(
     check("audit_events_outcome_valid", sql`${t.outcome} IN (${inList(AUDIT_OUTCOMES)})`),
     check("audit_events_request_id_length", sql`char_length(${t.requestId}) BETWEEN 1 AND 128`),
     check("audit_events_client_request_id_length", sql`char_length(${t.clientRequestId}) BETWEEN 1 AND 128`),
+  ],
+);
+
+/**
+ * Idempotency keys (docs/BEHAVIOUR.md): one row per (user, key) for a write
+ * that happened, inserted by the write's own statement. Ids, hashes and
+ * statuses only: no body, and the key itself only as its SHA-256 (a client
+ * may put anything in it).
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: uuid("user_id").notNull(),
+    /** SHA-256 of the Idempotency-Key header, base64url. */
+    keyHash: text("key_hash").notNull(),
+    /** SHA-256 of method, path and canonical JSON body, base64url. */
+    fingerprint: text("fingerprint").notNull(),
+    /** The status the first request answered. */
+    status: integer("status").notNull(),
+    resourceType: text("resource_type", { enum: IDEMPOTENT_RESOURCE_TYPES }).notNull(),
+    resourceId: uuid("resource_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // The uniqueness that makes a racing duplicate fail rather than write twice.
+    primaryKey({ name: CONSTRAINTS.idempotencyKeys, columns: [t.userId, t.keyHash] }),
+    // The scheduled clean-up finds expired keys by it.
+    index("idempotency_keys_created_idx").on(t.createdAt),
+    check("idempotency_keys_resource_type_valid", sql`${t.resourceType} IN (${inList(IDEMPOTENT_RESOURCE_TYPES)})`),
+    check("idempotency_keys_status_valid", sql`${t.status} IN (200, 201, 204)`),
   ],
 );
 

@@ -17,6 +17,7 @@ const VARIABLES = [
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
+  "REFRESH_REUSE_GRACE_SECONDS",
   "JWT_ISSUER",
   "JWT_AUDIENCE",
   "PASSWORD_ITERATIONS",
@@ -70,6 +71,8 @@ const authSchema = z.object({
     .max(24 * 60)
     .default(15),
   JWT_REFRESH_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  // How long a just-rotated refresh token may be presented again for the same successor (a lost response); 0 turns it off (docs/SECURITY.md).
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   // Give each environment its own pair, so that one sharing a JWT_SECRET by mistake still cannot mint our tokens.
   JWT_ISSUER: z.string().min(1).max(200).default("edge-health-api"),
   JWT_AUDIENCE: z.string().min(1).max(200).default("edge-health-api"),

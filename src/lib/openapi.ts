@@ -29,10 +29,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "Not allowed to change this resource.",
   404: "No such resource, or not the caller's.",
   405: "Method not allowed here (see `Allow`).",
-  409: "Conflicts with the current state.",
+  409: "Conflicts with the current state, or (with an Idempotency-Key) a request with the same key is still being processed: retry it.",
   412: "The If-Match ETag is stale; nothing changed.",
   413: "Body over 64 KiB.",
   415: "Body not sent as application/json.",
+  422: "The Idempotency-Key was already used with a different request (method, path or body); nothing was done.",
   429: "Too many failed logins for this email (see `Retry-After`).",
   500: "Unexpected error, or the server is misconfigured; quote the X-Request-Id.",
   503: "Database unavailable (see `Retry-After`); nothing was written.",
@@ -41,6 +42,21 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 const HEADERS: Record<string, { description: string; schema: object }> = {
   ETag: { description: "Strong entity tag of the returned representation.", schema: { type: "string" } },
   Location: { description: "Absolute URL of the created resource.", schema: { type: "string", format: "uri" } },
+  "Idempotent-Replayed": {
+    description: "`true` when this answer replays an earlier request with the same Idempotency-Key (nothing was done again).",
+    schema: { type: "string", enum: ["true"] },
+  },
+};
+
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7E]+$" },
+  description:
+    "A key of your choosing (1–255 visible ASCII characters; a UUID is ideal), one per user action, sent again on every retry of that action. " +
+    "A retry with the same key and request runs nothing again: it answers the original status with the resource as it is now and `Idempotent-Replayed: true`. " +
+    "Keys are per user and kept at least 24 hours.",
 };
 
 type Json = Record<string, unknown>;
@@ -113,6 +129,7 @@ function operation(route: RegisteredRoute, components: Components) {
   if (pathParams.length > 0) statuses.add(404);
   if (doc.ifMatch) statuses.add(412);
   if (mark.database) statuses.add(503);
+  if (mark.idempotent) for (const s of [400, 409, 422]) statuses.add(s);
 
   const query = mark.query as z.ZodObject | undefined;
   const parameters = [
@@ -123,6 +140,7 @@ function operation(route: RegisteredRoute, components: Components) {
       if (Object.keys(s).length <= 1 && !("type" in s)) return [];
       return [{ name, in: "query", required: false, schema: s }];
     }),
+    ...(mark.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
     ...(doc.conditionalGet ? [{ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } }] : []),
     ...(doc.ifMatch
       ? [
@@ -139,7 +157,8 @@ function operation(route: RegisteredRoute, components: Components) {
 
   const success: Json = { description: doc.success.description };
   if (doc.success.schema) success.content = { "application/json": { schema: jsonSchema(doc.success.schema, "output", components) } };
-  if (doc.success.headers) success.headers = Object.fromEntries(doc.success.headers.map((h) => [h, HEADERS[h]]));
+  const headers = [...(doc.success.headers ?? []), ...(mark.idempotent ? ["Idempotent-Replayed"] : [])];
+  if (headers.length > 0) success.headers = Object.fromEntries(headers.map((h) => [h, HEADERS[h]]));
 
   const responses: Json = { [doc.success.status]: success };
   if (doc.conditionalGet)

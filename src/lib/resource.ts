@@ -47,6 +47,10 @@ export interface OutcomeMessages {
 /** The value of a write, or the problem it came to (404, 403, 409, 412). */
 export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): T {
   switch (outcome.status) {
+    case "replayed":
+      throw new Error("A replay is answered by answerWrite(), not unwrapped.");
+    case "key_mismatch":
+      throw problem(422, "This Idempotency-Key was used with a different request (method, path or body); use a new key for a new action.");
     case "ok":
       return outcome.value;
     case "not_found":
@@ -60,9 +64,42 @@ export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): 
   }
 }
 
+/** Marks a replay; returns the original code for a replayed write, or undefined for a first run. */
+function replayed<T>(
+  c: Context,
+  outcome: WriteOutcome<T>,
+  messages: OutcomeMessages,
+): { code: 200 | 201 | 204; value: T | null } | undefined {
+  if (outcome.status !== "replayed") return undefined;
+  c.header(REPLAYED, "true");
+  if (outcome.code !== 204 && outcome.value === null) throw problem(404, messages.notFound, { headers: { [REPLAYED]: "true" } });
+  return { code: outcome.code, value: outcome.value };
+}
+
+/**
+ * The answer to a create or update: its success (201 with Location when
+ * `collectionPath` is given), its problem, or — for a retry whose
+ * Idempotency-Key was recorded — the original status with the resource as it
+ * is now (404 if it is gone), marked `Idempotent-Replayed: true`.
+ */
+export function answerWrite<T extends Versioned>(c: Context, outcome: WriteOutcome<T>, messages: OutcomeMessages, collectionPath?: string) {
+  const replay = replayed(c, outcome, messages);
+  const [code, value] = replay ? [replay.code, replay.value as T] : [collectionPath ? 201 : 200, unwrap(outcome, messages)];
+  return code === 201 && collectionPath ? created(c, collectionPath, value) : ok(c, value);
+}
+
+/** The answer to a DELETE: 204 (also when replayed), or its problem. */
+export function answerDelete(c: Context, outcome: WriteOutcome<true>, messages: OutcomeMessages) {
+  if (!replayed(c, outcome, messages)) unwrap(outcome, messages);
+  return c.body(null, 204);
+}
+
+const REPLAYED = "Idempotent-Replayed";
+
 // biome-ignore lint/suspicious/noExplicitAny: any route's context
 export const actorOf = (c: Context<AppEnv, any, any>) => ({
   userId: c.var.userId,
   requestId: c.var.requestId,
   clientRequestId: c.var.clientRequestId,
+  idempotency: c.var.idempotency,
 });

@@ -9,7 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface RouteDescription {
   /** Unique and readable: `listPatients`, `createPatient`, … (client generators name methods after it). */
@@ -36,6 +36,8 @@ export interface RouteMark {
   auth?: boolean;
   /** Calls the database (so it can answer 503). */
   database?: boolean;
+  /** Takes an Idempotency-Key (400 when malformed, 409 for a racing duplicate, 422 for a key reused with another request). */
+  idempotent?: boolean;
 }
 
 const MARK = Symbol.for("edge-health-api.route-mark");

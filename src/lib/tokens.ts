@@ -2,7 +2,8 @@
  * Access tokens: HS256 JWTs (hono/jwt over Web Crypto) with `sub`, `iat`,
  * `exp`, `jti`, `typ: "access"`, `iss` and `aud`; verified with the
  * algorithm, issuer and audience pinned and no database call. Refresh
- * tokens: 256 random bits, opaque to clients, stored only as their SHA-256.
+ * tokens: 256 bits (random at login, then each the HMAC of its predecessor),
+ * opaque to clients, stored only as their SHA-256.
  */
 import { sign, verify } from "hono/jwt";
 import { encodeBase64Url } from "hono/utils/encode";
@@ -103,5 +104,19 @@ export async function sha256(value: string): Promise<string> {
  * signing input never contains a colon).
  */
 export async function loginAttemptKey(email: string, secret: string): Promise<string> {
-  return encodeBase64Url(await crypto.subtle.sign("HMAC", await secretKey(secret), new TextEncoder().encode(`login_attempts:${email}`)));
+  return hmac(secret, `login_attempts:${email}`);
+}
+
+/**
+ * The refresh token that replaces `presented`: HMAC-SHA-256 of it under
+ * JWT_SECRET, so a retry of a refresh whose answer was lost gets the same
+ * successor again without the server keeping any raw token (docs/SECURITY.md).
+ * As unguessable as the token itself to anyone without the secret.
+ */
+export async function successorRefreshToken(presented: string, secret: string): Promise<string> {
+  return (await hmac(secret, `refresh_successor:${presented}`)).replace(/=+$/, "");
+}
+
+async function hmac(secret: string, message: string): Promise<string> {
+  return encodeBase64Url(await crypto.subtle.sign("HMAC", await secretKey(secret), new TextEncoder().encode(message)));
 }

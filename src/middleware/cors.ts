@@ -10,8 +10,8 @@ import { parseHttpConfig } from "../lib/config";
 const corsForListedOrigin = cors({
   origin: (origin) => origin,
   allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-  allowHeaders: ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-Id"],
-  exposeHeaders: ["ETag", "Location", "Retry-After", "X-Request-Id", "WWW-Authenticate"],
+  allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-Id"],
+  exposeHeaders: ["ETag", "Idempotent-Replayed", "Location", "Retry-After", "X-Request-Id", "WWW-Authenticate"],
   maxAge: 600,
 });
 

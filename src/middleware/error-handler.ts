@@ -9,8 +9,9 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
 import { classifyDbError, USER_FOREIGN_KEYS } from "../db/errors";
+import { CONSTRAINTS } from "../db/schema";
 import { logError } from "../lib/log";
-import { problemResponse, serviceUnavailable } from "../lib/problem";
+import { problem, problemResponse, serviceUnavailable } from "../lib/problem";
 import { unauthorized } from "./auth";
 
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
@@ -22,6 +23,10 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   const db = classifyDbError(err);
   // A valid token whose user no longer exists: the write's foreign key to users refuses it.
   if (db?.constraint && USER_FOREIGN_KEYS.has(db.constraint)) return unauthorized().getResponse();
+  // A racing duplicate of an idempotent write: its statement (write included) rolled back when it met the winner's key.
+  if (db?.constraint === CONSTRAINTS.idempotencyKeys) {
+    return problem(409, "A request with this Idempotency-Key is already being processed; retry it to get its answer.").getResponse();
+  }
   if (db?.unavailable) {
     logError("db.unavailable", { requestId, code: db.code, path: c.req.routePath });
     return serviceUnavailable("The database is unavailable; try again shortly.").getResponse();

@@ -12,33 +12,40 @@ import { logError, logInfo } from "../lib/log";
 
 interface ExpiringRows {
   table: string;
-  /** A unique column to delete by. */
-  key: string;
+  /** Columns that together are unique, to delete by. */
+  key: string[];
   /** When a row (alias `t`) has outlived its use. */
   stale: (config: CleanupConfig) => SQL;
 }
 
-/** One entry per table; another table (idempotency keys, say) is one more line. */
+/** One entry per table; another table is one more line. */
 export const EXPIRING_ROWS: ExpiringRows[] = [
   // Kept while any token of the family is unexpired: the used and revoked marks are what detect reuse and keep a revoked family dead.
   {
     table: "refresh_tokens",
-    key: "id",
+    key: ["id"],
     stale: () =>
       sql`t.expires_at <= now() AND NOT EXISTS (SELECT 1 FROM refresh_tokens f WHERE f.family_id = t.family_id AND f.expires_at > now())`,
   },
   {
     table: "login_attempts",
-    key: "email_hash",
+    key: ["email_hash"],
     stale: (c) => sql`t.window_started_at <= now() - make_interval(mins => ${c.LOGIN_WINDOW_MINUTES})`,
   },
+  // Kept 24 hours (docs/BEHAVIOUR.md): long enough for any client's retries of one action.
+  { table: "idempotency_keys", key: ["user_id", "key_hash"], stale: () => sql`t.created_at <= now() - interval '24 hours'` },
 ];
 
 async function deleteBatch(db: Db, rows: ExpiringRows, config: CleanupConfig): Promise<number> {
-  const [table, key] = [sql.identifier(rows.table), sql.identifier(rows.key)];
+  const table = sql.identifier(rows.table);
+  const key = (prefix: string) =>
+    sql.join(
+      rows.key.map((k) => sql`${sql.raw(prefix)}${sql.identifier(k)}`),
+      sql`, `,
+    );
   const result = await db.execute(sql`
-    DELETE FROM ${table} WHERE ${key} IN (
-      SELECT t.${key} FROM ${table} t WHERE ${rows.stale(config)} LIMIT ${config.CLEANUP_BATCH_ROWS})`);
+    DELETE FROM ${table} WHERE (${key("")}) IN (
+      SELECT ${key("t.")} FROM ${table} t WHERE ${rows.stale(config)} LIMIT ${config.CLEANUP_BATCH_ROWS})`);
   return result.rowCount ?? 0;
 }
 

@@ -32,6 +32,7 @@ describe("authConfig", () => {
       JWT_SECRET: GOOD_SECRET,
       JWT_ACCESS_MINUTES: 15,
       JWT_REFRESH_DAYS: 7,
+      REFRESH_REUSE_GRACE_SECONDS: 30,
       JWT_ISSUER: "edge-health-api",
       JWT_AUDIENCE: "edge-health-api",
       PASSWORD_ITERATIONS: 100_000,

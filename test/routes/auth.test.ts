@@ -25,6 +25,15 @@ const ISSUED_HERE = { iss: "edge-health-api", aud: "edge-health-api" };
 const register = (body: unknown) => call("/api/auth/register/", jsonRequest("POST", body));
 const loginRaw = (body: unknown) => call("/api/auth/login/", jsonRequest("POST", body));
 const refresh = (token: string) => call("/api/auth/refresh/", jsonRequest("POST", { refresh: token }));
+/** A refresh with the reuse grace window set (seconds; "0" turns it off). */
+const refreshWithGrace = (grace: string, token: string) =>
+  callWithEnv({ REFRESH_REUSE_GRACE_SECONDS: grace }, "/api/auth/refresh/", jsonRequest("POST", { refresh: token }));
+/** Whether any token of the family of `token` was revoked (which revokes the family). */
+const familyRevoked = async (token: string) =>
+  (
+    await directSql()`SELECT EXISTS (SELECT 1 FROM refresh_tokens f JOIN refresh_tokens t ON f.family_id = t.family_id
+                      WHERE t.token_hash = ${await sha256(token)} AND f.revoked_at IS NOT NULL) AS revoked`
+  )[0].revoked as boolean;
 const logout = (token: string) => call("/api/auth/logout/", jsonRequest("POST", { refresh: token }));
 const me = (authorization?: string) => call("/api/auth/me/", { headers: authorization ? { Authorization: authorization } : {} });
 
@@ -330,7 +339,9 @@ describe("refresh tokens", () => {
     const next = (await res.json()) as typeof user.tokens;
     expect(next.refresh).not.toBe(user.tokens.refresh);
     expect((await me(`Bearer ${next.access}`)).status).toBe(200);
-    await expectProblem(await refresh(user.tokens.refresh), 401);
+    // Without the grace window (below), presenting the old token again is reuse at once.
+    await expectProblem(await refreshWithGrace("0", user.tokens.refresh), 401);
+    expect(await familyRevoked(next.refresh)).toBe(true);
   });
 
   it("treat reuse of a rotated token as theft: the whole family is revoked", async () => {
@@ -345,14 +356,31 @@ describe("refresh tokens", () => {
     expect((await refresh(other.refresh)).status).toBe(200);
   });
 
-  it("give exactly one 200 for concurrent refreshes of one token, and revoke the family", async () => {
+  it("give exactly one 200 for concurrent refreshes of one token without the grace window, and revoke the family", async () => {
     const user = await newUser();
-    const results = await Promise.all(Array.from({ length: 5 }, () => refresh(user.tokens.refresh)));
+    const results = await Promise.all(Array.from({ length: 5 }, () => refreshWithGrace("0", user.tokens.refresh)));
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     expect(results.filter((r) => r.status === 401)).toHaveLength(4);
     const winner = (await ok[0].json()) as typeof user.tokens;
     await expectProblem(await refresh(winner.refresh), 401);
+  });
+
+  it("never give two live branches to concurrent refreshes of one token within the grace window", async () => {
+    const user = await newUser();
+    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(user.tokens.refresh)));
+    expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
+    // Every 200 is the one successor (a serialised retry gets it again); a racing loser is reuse and revokes the family.
+    const issued = new Set(
+      await Promise.all(results.filter((r) => r.status === 200).map(async (r) => ((await r.json()) as { refresh: string }).refresh)),
+    );
+    expect(issued.size).toBeLessThanOrEqual(1);
+    const [{ live }] = await directSql()`
+      SELECT count(*)::int AS live FROM refresh_tokens t
+      WHERE t.user_id = ${user.id} AND t.used_at IS NULL AND t.expires_at > now()
+        AND NOT EXISTS (SELECT 1 FROM refresh_tokens f WHERE f.family_id = t.family_id AND f.revoked_at IS NOT NULL)`;
+    expect(live).toBeLessThanOrEqual(1);
+    if (results.some((r) => r.status === 401)) expect(live).toBe(0);
   });
 
   it("are refused when expired, and when unknown", async () => {
@@ -375,6 +403,74 @@ describe("refresh tokens", () => {
     const rows = await directSql()`SELECT token_hash FROM refresh_tokens WHERE user_id = ${user.id}`;
     expect(rows).toHaveLength(1);
     expect(rows[0].token_hash).not.toBe(user.tokens.refresh);
+    expect(JSON.stringify(rows)).not.toContain(user.tokens.refresh);
+  });
+});
+
+describe("refresh retries within REFRESH_REUSE_GRACE_SECONDS (a lost answer)", () => {
+  const rotate = async (token: string) => {
+    const res = await refresh(token);
+    expect(res.status).toBe(200);
+    return (await res.json()) as { access: string; refresh: string };
+  };
+
+  it("answer the same successor again, with a fresh access token, and the family lives on", async () => {
+    const user = await newUser();
+    const first = await rotate(user.tokens.refresh);
+    const retry = await rotate(user.tokens.refresh);
+    expect(retry.refresh).toBe(first.refresh);
+    expect(retry.access).not.toBe(first.access);
+    expect((await me(`Bearer ${retry.access}`)).status).toBe(200);
+    expect(await familyRevoked(first.refresh)).toBe(false);
+    // The successor is one token, stored once, and it still rotates.
+    const rows = await directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${user.id}`;
+    expect(rows).toHaveLength(2);
+    expect((await rotate(first.refresh)).refresh).not.toBe(first.refresh);
+  });
+
+  it("are reuse once the successor has been used: the family is revoked", async () => {
+    const user = await newUser();
+    const second = await rotate(user.tokens.refresh);
+    const third = await rotate(second.refresh);
+    await expectProblem(await refresh(user.tokens.refresh), 401);
+    await expectProblem(await refresh(third.refresh), 401);
+    expect(await familyRevoked(third.refresh)).toBe(true);
+  });
+
+  it("are reuse after the window: the family is revoked", async () => {
+    const user = await newUser();
+    const second = await rotate(user.tokens.refresh);
+    await directSql()`UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE token_hash = ${await sha256(user.tokens.refresh)}`;
+    await expectProblem(await refresh(user.tokens.refresh), 401);
+    await expectProblem(await refresh(second.refresh), 401);
+    expect(await familyRevoked(second.refresh)).toBe(true);
+  });
+
+  it("follow REFRESH_REUSE_GRACE_SECONDS: a longer window admits an older retry", async () => {
+    const user = await newUser();
+    const second = await rotate(user.tokens.refresh);
+    await directSql()`UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE token_hash = ${await sha256(user.tokens.refresh)}`;
+    const res = await refreshWithGrace("60", user.tokens.refresh);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { refresh: string }).refresh).toBe(second.refresh);
+  });
+
+  it("give a revoked family nothing, and logout no grace", async () => {
+    const user = await newUser();
+    const second = await rotate(user.tokens.refresh);
+    // Logging out with the just-rotated token is reuse (401), and revokes the family…
+    await expectProblem(await logout(user.tokens.refresh), 401);
+    expect(await familyRevoked(second.refresh)).toBe(true);
+    // …after which even a retry within the window gets nothing.
+    await expectProblem(await refresh(user.tokens.refresh), 401);
+    await expectProblem(await refresh(second.refresh), 401);
+  });
+
+  it("keep no raw token: the successor is stored only as its hash", async () => {
+    const user = await newUser();
+    const second = await rotate(user.tokens.refresh);
+    const rows = await directSql()`SELECT * FROM refresh_tokens WHERE user_id = ${user.id}`;
+    expect(JSON.stringify(rows)).not.toContain(second.refresh);
     expect(JSON.stringify(rows)).not.toContain(user.tokens.refresh);
   });
 });

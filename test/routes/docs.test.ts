@@ -104,11 +104,41 @@ describe("GET /api/openapi.json", () => {
   it("lists each operation's error statuses, bearer security, and If-Match where it applies", async () => {
     const doc = await fetchDocument();
     const put = doc.paths["/api/doctors/{id}/"].put;
-    expect(Object.keys(put.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "412", "413", "415", "503"]);
-    expect(put.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id", "header:If-Match"]);
+    expect(Object.keys(put.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "503"]);
+    expect(put.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id", "header:Idempotency-Key", "header:If-Match"]);
     expect(doc.paths["/api/auth/login/"].post.security).toEqual([]);
     expect(Object.keys(doc.paths["/api/auth/login/"].post.responses)).toContain("429");
     expect(Object.keys(doc.paths["/api/health/"].get.responses)).toEqual(["200"]);
+  });
+});
+
+describe("Idempotency-Key in the OpenAPI document", () => {
+  it("is documented, with Idempotent-Replayed, 409 and 422, on every write of patients, doctors and mappings, and nowhere else", async () => {
+    const doc = await fetchDocument();
+    const keyed: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations as Record<string, Operation>)) {
+        if (!op.parameters?.some((p) => p.in === "header" && p.name === "Idempotency-Key")) continue;
+        keyed.push(`${method.toUpperCase()} ${path}`);
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(["400", "409", "422"]));
+        const success = Object.entries(op.responses).find(([status]) => status.startsWith("2"))?.[1] as { headers?: object };
+        expect(Object.keys(success.headers ?? {}), `${method} ${path}`).toContain("Idempotent-Replayed");
+      }
+    }
+    expect(keyed.sort()).toEqual(
+      [
+        "POST /api/patients/",
+        "PUT /api/patients/{id}/",
+        "PATCH /api/patients/{id}/",
+        "DELETE /api/patients/{id}/",
+        "POST /api/doctors/",
+        "PUT /api/doctors/{id}/",
+        "PATCH /api/doctors/{id}/",
+        "DELETE /api/doctors/{id}/",
+        "POST /api/mappings/",
+        "DELETE /api/mappings/{id}/",
+      ].sort(),
+    );
   });
 });
 

@@ -7,29 +7,24 @@
  */
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildBundle, startBundle } from "../../scripts/lib/bundle";
+import { startBundleInstances } from "../../scripts/lib/bundle";
 
 const INSTANCES = 4;
 const ATTEMPTS = 60;
 const LIMIT = 10;
 
 describe("login limit across Worker instances", () => {
-  const instances: Miniflare[] = [];
-  const origins: string[] = [];
+  let instances: Miniflare[] = [];
+  let origins: string[] = [];
 
   beforeAll(async () => {
     // No rate-limiting bindings here: the per-IP limit must not be what stops these requests.
-    const bundle = buildBundle();
-    for (let i = 0; i < INSTANCES; i++) {
-      const mf = startBundle(bundle.path, {
-        NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
-        DATABASE_URL: "postgres://local:local@127.0.0.1/main",
-        JWT_SECRET: "login-limit-secret-0123456789abcdef0123456789",
-        ALLOWED_HOSTS: "*",
-      });
-      instances.push(mf);
-      origins.push((await mf.ready).origin);
-    }
+    ({ instances, origins } = await startBundleInstances(INSTANCES, {
+      NEON_LOCAL_ENDPOINT: inject("neonLocalEndpoint"),
+      DATABASE_URL: "postgres://local:local@127.0.0.1/main",
+      JWT_SECRET: "login-limit-secret-0123456789abcdef0123456789",
+      ALLOWED_HOSTS: "*",
+    }));
   }, 120_000);
 
   afterAll(async () => {

@@ -8,6 +8,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EXPIRING_ROWS } from "../../src/scheduled/cleanup";
 import worker from "../../src/worker";
 import { directSql, newUser } from "../helpers";
 
@@ -70,6 +71,29 @@ describe("scheduled clean-up", () => {
     expect((await sql`SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = ${user.id}`)[0].n).toBe(4);
   });
 
+  it("deletes idempotency keys after 24 hours, and keeps younger ones", async () => {
+    const user = await newUser();
+    const key = async (hoursAgo: number) => {
+      const keyHash = `cleanup-test-${crypto.randomUUID()}`;
+      await sql`INSERT INTO idempotency_keys (user_id, key_hash, fingerprint, status, resource_type, resource_id, created_at)
+                VALUES (${user.id}, ${keyHash}, 'f', 201, 'patient', ${crypto.randomUUID()}, now() - make_interval(hours => ${hoursAgo}))`;
+      return keyHash;
+    };
+    const [old, young] = [await key(25), await key(23)];
+    // Another user's key with the same hash stays: keys are deleted by (user, key).
+    const other = await newUser();
+    await sql`INSERT INTO idempotency_keys (user_id, key_hash, fingerprint, status, resource_type, resource_id)
+              VALUES (${other.id}, ${old}, 'f', 201, 'patient', ${crypto.randomUUID()})`;
+    await runCleanup();
+    const left = await sql`SELECT user_id, key_hash FROM idempotency_keys WHERE user_id IN (${user.id}, ${other.id}) ORDER BY key_hash`;
+    expect(left.map((r) => [r.user_id, r.key_hash]).sort()).toEqual(
+      [
+        [user.id, young],
+        [other.id, old],
+      ].sort(),
+    );
+  });
+
   it("deletes in bounded batches: CLEANUP_BATCH_ROWS per statement, CLEANUP_MAX_BATCHES statements per table per run", async () => {
     const stale = await attempts(5, 24 * 60);
     const bounded = { CLEANUP_BATCH_ROWS: "2", CLEANUP_MAX_BATCHES: "2" };
@@ -79,7 +103,7 @@ describe("scheduled clean-up", () => {
     const stats = (await (await fetch(`${env.NEON_LOCAL_STATS}?connection=${encodeURIComponent(connection)}`)).json()) as {
       requests: number;
     };
-    expect(stats.requests).toBeLessThanOrEqual(2 * 2);
+    expect(stats.requests).toBeLessThanOrEqual(EXPIRING_ROWS.length * 2);
     // Two batches of two: one of the five is left for the next run.
     expect(await remaining(stale)).toBe(1);
     await runCleanup(bounded);

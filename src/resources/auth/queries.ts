@@ -96,14 +96,17 @@ export async function startSession(
 }
 
 /**
- * Refresh: exchanges a live token for a new one of the same family, in one
- * statement. Any other presentation of a known token — already used (reuse,
- * or the loser of a race for the same token), revoked or expired — revokes
- * its family. Returns the user id when the exchange happened.
+ * Refresh: exchanges a live token for its successor (`newHash`, derived from
+ * the token itself) in the same family, in one statement. A token rotated
+ * less than `graceSeconds` ago whose successor is still unused, in a family
+ * not revoked, is a retry of a lost answer: it gets the same successor again
+ * and nothing changes. Any other presentation of a known token — used
+ * (reuse, or the loser of a race for the same token), revoked or expired —
+ * revokes its family. Returns the user id when the successor is the answer.
  */
 export async function rotateRefreshToken(
   db: Db,
-  args: { oldHash: string; newHash: string; refreshDays: number },
+  args: { oldHash: string; newHash: string; refreshDays: number; graceSeconds: number },
 ): Promise<string | undefined> {
   const { rows } = await db.execute<{ user_id: string | null }>(sql`
     WITH presented AS (
@@ -117,12 +120,17 @@ export async function rotateRefreshToken(
       INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
       SELECT user_id, family_id, ${args.newHash}, now() + make_interval(days => ${args.refreshDays}) FROM rotated
       RETURNING user_id
+    ), retried AS (
+      SELECT t.user_id FROM refresh_tokens t
+      JOIN refresh_tokens s ON s.family_id = t.family_id AND s.token_hash = ${args.newHash}
+      WHERE t.token_hash = ${args.oldHash} AND t.used_at > now() - make_interval(secs => ${args.graceSeconds}) AND t.revoked_at IS NULL
+        AND s.used_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT ${familyRevoked("t")}
     ), revoked AS (
       UPDATE refresh_tokens t SET revoked_at = now()
       WHERE t.family_id IN (SELECT family_id FROM presented) AND t.revoked_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM rotated)
+        AND NOT EXISTS (SELECT 1 FROM rotated) AND NOT EXISTS (SELECT 1 FROM retried)
     )
-    SELECT (SELECT user_id FROM issued) AS user_id`);
+    SELECT coalesce((SELECT user_id FROM issued), (SELECT user_id FROM retried)) AS user_id`);
   return rows[0]?.user_id ?? undefined;
 }
 

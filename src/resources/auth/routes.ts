@@ -14,7 +14,7 @@ import { hashPassword, verifyPassword } from "../../lib/password";
 import { passwordProblems } from "../../lib/password-rules";
 import { problem } from "../../lib/problem";
 import { describeRoute } from "../../lib/route-doc";
-import { type IssuedTokens, loginAttemptKey, newRefreshToken, sha256, signAccessToken } from "../../lib/tokens";
+import { type IssuedTokens, loginAttemptKey, newRefreshToken, sha256, signAccessToken, successorRefreshToken } from "../../lib/tokens";
 import { jsonBody } from "../../lib/validation";
 import { requireUser, unauthorized } from "../../middleware/auth";
 import { database } from "../../middleware/database";
@@ -81,7 +81,8 @@ const refreshDoc = describeRoute({
   operationId: "refreshTokens",
   summary: "Exchange a refresh token for a new pair",
   description:
-    "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel.",
+    "Refresh tokens are single-use: presenting one again revokes its whole session (reuse detection). Never refresh in parallel. " +
+    "One exception for lost answers: presenting a token again within REFRESH_REUSE_GRACE_SECONDS (default 30) of its rotation, while its successor is unused, returns that same successor (and a fresh access token).",
   success: { status: 200, description: "A new pair; the old refresh token is spent.", schema: tokensSchema },
   errors: [401, 429],
 });
@@ -150,11 +151,14 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .post("/refresh", refreshDoc, limitPerClientIp("AUTH_REFRESH_LIMITER"), jsonBody(refreshBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
-    const refresh = newRefreshToken();
+    const presented = c.req.valid("json").refresh;
+    // Derived, not random: a retry within the grace window gets this same token again (docs/SECURITY.md).
+    const refresh = await successorRefreshToken(presented, config.JWT_SECRET);
     const userId = await rotateRefreshToken(c.var.db, {
-      oldHash: await sha256(c.req.valid("json").refresh),
+      oldHash: await sha256(presented),
       newHash: await sha256(refresh),
       refreshDays: config.JWT_REFRESH_DAYS,
+      graceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
     });
     if (!userId) throw invalidRefresh();
     return c.json(await issueTokens(userId, config, refresh));

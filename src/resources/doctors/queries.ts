@@ -3,10 +3,11 @@
  * administrator changes an entry, which the write statement itself checks
  * (docs/BEHAVIOUR.md). Not audited: the trail covers patients and mappings.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
+  type Actor,
   bare,
   type ColumnValues,
   columnList,
@@ -19,6 +20,7 @@ import {
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
+import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { doctors, mappings, users } from "../../db/schema";
 import { type DOCTOR_ORDERING, type Doctor, doctorResponse } from "./schemas";
 
@@ -29,15 +31,21 @@ const t = doctors;
 const versioned = (row: string) => doctorResponse.json(row, { version: t.version });
 
 /** The caller created the doctor, or is an administrator (read in the same statement: never stale). */
+/** A doctor as it is now, for a replayed write (src/db/idempotency.ts). */
+const replayBody = (id: SQL) => sql`(SELECT ${versioned("r")} FROM ${t} r WHERE r.id = ${id}) AS replay`;
+
 const mayChange = (userId: string) =>
   sql`(${t.createdBy} = ${userId} OR EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.isAdmin}))`;
 
-export async function createDoctor(db: Db, userId: string, values: ColumnValues): Promise<VersionedDoctor> {
+export async function createDoctor(db: Db, actor: Actor, values: ColumnValues): Promise<WriteOutcome<VersionedDoctor>> {
   const pairs = columnValues(values, doctorResponse.fields);
-  const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`
-    WITH ins AS (INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) VALUES (${userId}, ${valueList(pairs)}) RETURNING *)
-    SELECT ${versioned("ins")} AS body FROM ins`);
-  return rows[0].body;
+  const idem = idempotency(actor.userId, actor.idempotency);
+  const { rows } = await db.execute<{ body: VersionedDoctor | null; idem: PriorRecord | null; replay: VersionedDoctor | null }>(sql`
+    WITH ${idem.prior}, ins AS (
+      INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${idem.fresh} RETURNING *
+    ), ${idem.record(201, "doctor", "ins")}
+    SELECT (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
+  return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedDoctor };
 }
 
 export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | undefined> {
@@ -53,24 +61,26 @@ export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | 
  */
 export async function updateDoctor(
   db: Db,
-  userId: string,
+  actor: Actor,
   id: string,
   values: ColumnValues,
   ifMatch: string | undefined,
 ): Promise<WriteOutcome<VersionedDoctor>> {
   const license = values.license_number ?? null;
   const pairs = columnValues(values, doctorResponse.fields);
+  const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: VersionedDoctor | null }>(sql`
-    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR NO KEY UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR NO KEY UPDATE),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor.userId)}),
     clash AS (SELECT 1 FROM ${t} WHERE ${license}::text IS NOT NULL AND lower(${t.licenseNumber}) = lower(${license}) AND ${t.id} <> ${id}),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
       WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches(t.version, ifMatch)}
+        AND ${idem.fresh}
       RETURNING *
-    )
+    ), ${idem.record(200, "doctor", "upd")}
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
-           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body`);
+           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
   return outcomeOf(rows[0]);
 }
 
@@ -79,18 +89,20 @@ export async function updateDoctor(
  * If-Match tag is current. A mapping created concurrently still stops it
  * (the foreign key restricts: 23503, which the route maps to 409).
  */
-export async function deleteDoctor(db: Db, userId: string, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+  const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: true | null }>(sql`
-    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR UPDATE),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor.userId)}),
     assigned AS (SELECT 1 FROM ${mappings} WHERE ${mappings.doctorId} = ${id} LIMIT 1),
     del AS (
       DELETE FROM ${t}
       WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches(t.version, ifMatch)}
+        AND ${idem.fresh}
       RETURNING ${t.id}
-    )
+    ), ${idem.record(204, "doctor", "del")}
     SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
-           (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body`);
+           (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 

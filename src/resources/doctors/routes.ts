@@ -11,11 +11,12 @@ import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
 import { containsPattern, envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
-import { conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../../lib/resource";
+import { actorOf, answerDelete, answerWrite, conditionalGet, type OutcomeMessages } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
 import { idParam, jsonBody, queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
+import { idempotencyKey } from "../../middleware/idempotency";
 import { createDoctor, deleteDoctor, listDoctors, readDoctor, updateDoctor } from "./queries";
 import { doctorBody, doctorExample, doctorListQuery, doctorPage, doctorPatch, doctorSchema } from "./schemas";
 
@@ -42,12 +43,12 @@ function raceConflict(error: unknown, messages: OutcomeMessages): never {
 async function update(c: Context<AppEnv>, values: ColumnValues) {
   const outcome = await updateDoctor(
     c.var.db,
-    c.var.userId,
+    actorOf(c),
     c.req.param("id") ?? "",
     values,
     ifMatchVersions(c.req.header("If-Match")),
   ).catch((e) => raceConflict(e, MESSAGES));
-  return ok(c, unwrap(outcome, MESSAGES));
+  return answerWrite(c, outcome, MESSAGES);
 }
 
 const one = (description: string) => ({ status: 200 as const, description, schema: doctorSchema, headers: ["ETag" as const] });
@@ -82,9 +83,10 @@ export const doctorRoutes = new Hono<AppEnv>()
       errors: [409],
     }),
     jsonBody(doctorBody),
+    idempotencyKey(),
     async (c) => {
-      const doctor = await createDoctor(c.var.db, c.var.userId, c.req.valid("json")).catch((e) => raceConflict(e, MESSAGES));
-      return created(c, "/api/doctors", doctor);
+      const outcome = await createDoctor(c.var.db, actorOf(c), c.req.valid("json")).catch((e) => raceConflict(e, MESSAGES));
+      return answerWrite(c, outcome, MESSAGES, "/api/doctors");
     },
   )
   .get(
@@ -108,6 +110,7 @@ export const doctorRoutes = new Hono<AppEnv>()
       errors: [403, 409],
     }),
     jsonBody(doctorBody),
+    idempotencyKey(),
     idParam(MESSAGES.notFound),
     (c) => update(c, c.req.valid("json")),
   )
@@ -122,6 +125,7 @@ export const doctorRoutes = new Hono<AppEnv>()
       errors: [403, 409],
     }),
     jsonBody(doctorPatch),
+    idempotencyKey(),
     idParam(MESSAGES.notFound),
     (c) => update(c, c.req.valid("json")),
   )
@@ -134,12 +138,12 @@ export const doctorRoutes = new Hono<AppEnv>()
       success: { status: 204, description: "Deleted." },
       errors: [403, 409],
     }),
+    idempotencyKey(),
     idParam(MESSAGES.notFound),
     async (c) => {
-      const outcome = await deleteDoctor(c.var.db, c.var.userId, c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))).catch(
+      const outcome = await deleteDoctor(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))).catch(
         (e) => raceConflict(e, DELETE_MESSAGES),
       );
-      unwrap(outcome, DELETE_MESSAGES);
-      return c.body(null, 204);
+      return answerDelete(c, outcome, DELETE_MESSAGES);
     },
   );

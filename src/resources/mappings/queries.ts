@@ -18,6 +18,7 @@ import {
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
+import { idempotency, type PriorRecord, type Replay, replayOf } from "../../db/idempotency";
 import { doctors, mappings, patients } from "../../db/schema";
 import { type AssignedDoctor, assignedDoctorResponse, type Mapping, mappingResponse } from "./schemas";
 
@@ -27,13 +28,18 @@ export type VersionedMapping = Mapping & { version: number };
 const t = mappings;
 const versioned = (row: string) => mappingResponse.json(row, { version: sql`1` });
 
+/** The caller's mapping as it is now, for a replayed create (src/db/idempotency.ts). */
+const replayBody = (actor: Actor, id: SQL) =>
+  sql`(SELECT ${versioned("r")} FROM ${t} r WHERE r.id = ${id} AND r.owner_id = ${actor.userId}) AS replay`;
+
 const audit = (actor: Actor, action: "create" | "read" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
-  auditInsert(actor, { action, resourceType: "mapping", resourceId, outcome });
+  auditInsert(actor, { action, resourceType: "mapping", resourceId, outcome, idempotent: action === "create" || action === "delete" });
 
 export type CreateMappingOutcome =
   | { status: "ok"; value: VersionedMapping }
   | { status: "conflict" }
-  | { status: "invalid"; patient: boolean; doctor: boolean };
+  | { status: "invalid"; patient: boolean; doctor: boolean }
+  | Replay<VersionedMapping>;
 
 /**
  * Assigns a doctor to one of the caller's patients. A pair that exists, or
@@ -45,18 +51,28 @@ export type CreateMappingOutcome =
  * never a foreign-key error that would take the audit row down with it.
  */
 export async function createMapping(db: Db, actor: Actor, patientId: string, doctorId: string): Promise<CreateMappingOutcome> {
-  const { rows } = await db.execute<{ patient: number; doctor: number; body: VersionedMapping | null }>(sql`
-    WITH p AS (SELECT ${patients.id}, ${patients.ownerId} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId} FOR KEY SHARE),
+  const idem = idempotency(actor.userId, actor.idempotency);
+  const { rows } = await db.execute<{
+    patient: number;
+    doctor: number;
+    body: VersionedMapping | null;
+    idem: PriorRecord | null;
+    replay: VersionedMapping | null;
+  }>(sql`
+    WITH ${idem.prior}, p AS (SELECT ${patients.id}, ${patients.ownerId} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId} FOR KEY SHARE),
     d AS (SELECT ${doctors.id} FROM ${doctors} WHERE ${doctors.id} = ${doctorId} FOR KEY SHARE),
     ins AS (
       INSERT INTO ${t} (${bare(t.patientId)}, ${bare(t.doctorId)}, ${bare(t.ownerId)})
-      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d
+      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d WHERE ${idem.fresh}
       ON CONFLICT (${bare(t.patientId)}, ${bare(t.doctorId)}) DO NOTHING
       RETURNING *
-    ), both_found AS (SELECT 1 FROM p, d),
+    ), both_found AS (SELECT 1 FROM p, d), ${idem.record(201, "mapping", "ins")},
     audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, auditOutcome("ins", { conflict: "both_found" }))})
-    SELECT (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body`);
+    SELECT (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body,
+           ${idem.column}, ${replayBody(actor, idem.replayId)}`);
   const row = rows[0];
+  const replay = replayOf(row);
+  if (replay) return replay;
   if (row.body) return { status: "ok", value: row.body };
   if (row.patient === 1 && row.doctor === 1) return { status: "conflict" };
   return { status: "invalid", patient: row.patient === 1, doctor: row.doctor === 1 };
@@ -74,12 +90,14 @@ export async function readMapping(db: Db, actor: Actor, id: string): Promise<Ver
 }
 
 export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+  const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
-    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownMapping(actor, id)} FOR UPDATE),
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownMapping(actor, id)} FOR UPDATE),
     del AS (
-      DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} RETURNING ${t.id}
-    ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
+      DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
+    ), ${idem.record(204, "mapping", "del")},
+    audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 

@@ -10,11 +10,12 @@ import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
 import { envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
-import { actorOf, conditionalGet, created, unwrap } from "../../lib/resource";
+import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
 import { idParam, jsonBody, queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
+import { idempotencyKey } from "../../middleware/idempotency";
 import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "./queries";
 import { assignedDoctorPage, mappingBody, mappingListQuery, mappingPage, mappingSchema, pageQuery } from "./schemas";
 
@@ -63,6 +64,7 @@ export const mappingRoutes = new Hono<AppEnv>()
       errors: [409],
     }),
     jsonBody(mappingBody),
+    idempotencyKey(),
     async (c) => {
       const { patient_id, doctor_id } = c.req.valid("json");
       const outcome = await createMapping(c.var.db, actorOf(c), patient_id, doctor_id).catch((error: unknown) => {
@@ -74,7 +76,7 @@ export const mappingRoutes = new Hono<AppEnv>()
       });
       if (outcome.status === "invalid") invalidReferences(outcome.patient, outcome.doctor);
       if (outcome.status === "conflict") throw problem(409, "This doctor is already assigned to this patient.");
-      return created(c, "/api/mappings", outcome.value);
+      return answerWrite(c, outcome, { notFound: NOT_FOUND }, "/api/mappings");
     },
   )
   .get(
@@ -116,11 +118,10 @@ export const mappingRoutes = new Hono<AppEnv>()
       ifMatch: true,
       success: { status: 204, description: "Deleted." },
     }),
+    idempotencyKey(),
     idParam(NOT_FOUND),
-    async (c) => {
-      unwrap(await deleteMapping(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
+    async (c) =>
+      answerDelete(c, await deleteMapping(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
         notFound: NOT_FOUND,
-      });
-      return c.body(null, 204);
-    },
+      }),
   );

@@ -21,11 +21,12 @@ import {
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
+import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
 import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
 
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
-  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome });
+  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome, idempotent: action !== "read" && action !== "list" });
 
 /** A patient with the `version` its ETag is made from (removed before the response). */
 export type VersionedPatient = Patient & { version: number };
@@ -35,15 +36,20 @@ const t = patients;
 const versioned = (row: string) => patientResponse.json(row, { version: t.version });
 /** The caller's patient `id` (the owner condition every statement carries). */
 const ownPatient = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
+/** The caller's patient as it is now, for a replayed write (src/db/idempotency.ts). */
+const replayBody = (actor: Actor, id: SQL) =>
+  sql`(SELECT ${versioned("r")} FROM ${t} r WHERE r.id = ${id} AND r.owner_id = ${actor.userId}) AS replay`;
 
-export async function createPatient(db: Db, actor: Actor, values: ColumnValues): Promise<VersionedPatient> {
+export async function createPatient(db: Db, actor: Actor, values: ColumnValues): Promise<WriteOutcome<VersionedPatient>> {
   const pairs = columnValues(values, patientResponse.fields);
-  const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
-    WITH ins AS (
-      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) VALUES (${actor.userId}, ${valueList(pairs)}) RETURNING *
-    ), audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
-    SELECT ${versioned("ins")} AS body FROM ins`);
-  return rows[0].body;
+  const idem = idempotency(actor.userId, actor.idempotency);
+  const { rows } = await db.execute<{ body: VersionedPatient | null; idem: PriorRecord | null; replay: VersionedPatient | null }>(sql`
+    WITH ${idem.prior}, ins AS (
+      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${idem.fresh} RETURNING *
+    ), ${idem.record(201, "patient", "ins")},
+    audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
+    SELECT (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+  return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedPatient };
 }
 
 export async function readPatient(db: Db, actor: Actor, id: string): Promise<VersionedPatient | undefined> {
@@ -62,25 +68,29 @@ export async function updatePatient(
   ifMatch: string | undefined,
 ): Promise<WriteOutcome<VersionedPatient>> {
   const pairs = columnValues(values, patientResponse.fields);
+  const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; body: VersionedPatient | null }>(sql`
-    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
-      WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)}
+      WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh}
       RETURNING *
-    ), audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body`);
+    ), ${idem.record(200, "patient", "upd")},
+    audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
   return outcomeOf(rows[0]);
 }
 
 /** Deletes a patient; its mappings go with it (ON DELETE CASCADE). */
 export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+  const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
-    WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR UPDATE),
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR UPDATE),
     del AS (
-      DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} RETURNING ${t.id}
-    ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
+      DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
+    ), ${idem.record(204, "patient", "del")},
+    audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
+    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 

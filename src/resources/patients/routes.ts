@@ -9,11 +9,12 @@ import type { ColumnValues } from "../../db/fragments";
 import { ifMatchVersions } from "../../lib/etag";
 import { containsPattern, envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
-import { actorOf, conditionalGet, created, ok, unwrap } from "../../lib/resource";
+import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
 import { idParam, jsonBody, queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
+import { idempotencyKey } from "../../middleware/idempotency";
 import { createPatient, deletePatient, listPatients, readPatient, updatePatient } from "./queries";
 import { patientBody, patientExample, patientListQuery, patientPage, patientPatch, patientSchema } from "./schemas";
 
@@ -24,7 +25,7 @@ const one = (description: string) => ({ status: 200 as const, description, schem
 /** PUT and PATCH differ only in their body schema. */
 async function update(c: Context<AppEnv>, values: ColumnValues) {
   const outcome = await updatePatient(c.var.db, actorOf(c), c.req.param("id") ?? "", values, ifMatchVersions(c.req.header("If-Match")));
-  return ok(c, unwrap(outcome, { notFound: NOT_FOUND }));
+  return answerWrite(c, outcome, { notFound: NOT_FOUND });
 }
 
 export const patientRoutes = new Hono<AppEnv>()
@@ -56,7 +57,8 @@ export const patientRoutes = new Hono<AppEnv>()
       success: { ...one("The patient."), status: 201, headers: ["ETag", "Location"] },
     }),
     jsonBody(patientBody),
-    async (c) => created(c, "/api/patients", await createPatient(c.var.db, actorOf(c), c.req.valid("json"))),
+    idempotencyKey(),
+    async (c) => answerWrite(c, await createPatient(c.var.db, actorOf(c), c.req.valid("json")), { notFound: NOT_FOUND }, "/api/patients"),
   )
   .get(
     "/:id",
@@ -78,6 +80,7 @@ export const patientRoutes = new Hono<AppEnv>()
       success: one("The patient as stored."),
     }),
     jsonBody(patientBody),
+    idempotencyKey(),
     idParam(NOT_FOUND),
     (c) => update(c, c.req.valid("json")),
   )
@@ -91,6 +94,7 @@ export const patientRoutes = new Hono<AppEnv>()
       success: one("The patient as stored."),
     }),
     jsonBody(patientPatch),
+    idempotencyKey(),
     idParam(NOT_FOUND),
     (c) => update(c, c.req.valid("json")),
   )
@@ -102,11 +106,10 @@ export const patientRoutes = new Hono<AppEnv>()
       ifMatch: true,
       success: { status: 204, description: "Deleted." },
     }),
+    idempotencyKey(),
     idParam(NOT_FOUND),
-    async (c) => {
-      unwrap(await deletePatient(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
+    async (c) =>
+      answerDelete(c, await deletePatient(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))), {
         notFound: NOT_FOUND,
-      });
-      return c.body(null, 204);
-    },
+      }),
   );

@@ -1,0 +1,84 @@
+/**
+ * Idempotency keys in the write's own statement (docs/BEHAVIOUR.md): one
+ * round trip reads the key's earlier record, runs the write only when there
+ * is none, and records the key only when the write happened — so a key
+ * exists exactly when its write committed. A racing duplicate that missed
+ * the record (both statements started before either committed) fails on the
+ * key's primary key when it tries to record it: its whole statement, write
+ * included, rolls back, and the error handler answers 409.
+ *
+ * Every idempotent write statement uses these fragments, in this shape:
+ *
+ *   WITH ${idem.prior}, <its CTEs, the write guarded by ${idem.fresh}>,
+ *        ${idem.record(status, type, "<the write's CTE>")}, <its audit, idempotent: true>
+ *   SELECT …, ${idem.column}, <the resource now, by ${idem.replayId}> AS replay
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { type IDEMPOTENT_RESOURCE_TYPES, idempotencyKeys } from "./schema";
+
+/** A request's Idempotency-Key, as the middleware validated it: hashes only. */
+export interface IdempotencyKey {
+  /** SHA-256 of the header: the key itself is never stored (a client may put anything in it). */
+  keyHash: string;
+  /** SHA-256 of method, path and canonical JSON body. */
+  fingerprint: string;
+}
+
+/** The statuses a recorded write answered (and a replay answers again). */
+export type RecordedStatus = 200 | 201 | 204;
+
+/** What the summary row's `idem` column holds when the key was used before. */
+export interface PriorRecord {
+  matches: boolean;
+  status: RecordedStatus;
+  resource_id: string;
+}
+
+/** A retry answered from the record, or a key reused for another request. */
+export type Replay<T> = { status: "replayed"; code: RecordedStatus; resourceId: string; value: T | null } | { status: "key_mismatch" };
+
+const k = idempotencyKeys;
+const col = (c: { name: string }) => sql.identifier(c.name);
+
+/** The CTE names the fragments below share (fixed, so the audit fragment can read them). */
+export const PRIOR_CTE = "idem_prior";
+
+export function idempotency(userId: string, key: IdempotencyKey | undefined) {
+  // Without a key the record is looked up for a NULL hash: no row, the write runs, nothing is recorded.
+  const keyHash = key?.keyHash ?? null;
+  const fingerprint = key?.fingerprint ?? null;
+  return {
+    /** `idem_prior`: what this user's key recorded before, if anything. */
+    prior: sql`${sql.identifier(PRIOR_CTE)} AS (
+      SELECT ${col(k.fingerprint)} = ${fingerprint}::text AS matches, ${col(k.status)} AS status, ${col(k.resourceId)} AS resource_id
+      FROM ${k} WHERE ${k.userId} = ${userId}::uuid AND ${k.keyHash} = ${keyHash}::text)`,
+    /** The write's guard: the key has no earlier record. */
+    fresh: sql`NOT EXISTS (SELECT 1 FROM ${sql.identifier(PRIOR_CTE)})`,
+    /** `idem_record`: the key, recorded for the row the CTE `done` wrote (its `id`), when there is a key and a row. */
+    record: (status: RecordedStatus, resourceType: (typeof IDEMPOTENT_RESOURCE_TYPES)[number], done: string) => sql`idem_record AS (
+      INSERT INTO ${k} (${col(k.userId)}, ${col(k.keyHash)}, ${col(k.fingerprint)}, ${col(k.status)}, ${col(k.resourceType)}, ${col(k.resourceId)})
+      SELECT ${userId}::uuid, ${keyHash}::text, ${fingerprint}::text, ${status}::int, ${resourceType}::text, id
+      FROM ${sql.identifier(done)} WHERE ${keyHash}::text IS NOT NULL)`,
+    /** The summary column `idem`: the earlier record (null when there is none). */
+    column: sql`(SELECT json_build_object('matches', matches, 'status', status, 'resource_id', resource_id) FROM ${sql.identifier(PRIOR_CTE)}) AS idem`,
+    /** The id the earlier record names, to read the resource as it is now. */
+    replayId: sql`(SELECT resource_id FROM ${sql.identifier(PRIOR_CTE)} WHERE matches)`,
+  };
+}
+
+/** An audit row's resource id and outcome when the statement may be a replay: `replayed` (or `key_mismatch`) instead of what the write would have said. */
+export const replayAudit = (entry: { resourceId: SQL; outcome: SQL }) => {
+  const prior = sql.identifier(PRIOR_CTE);
+  return {
+    resourceId: sql`coalesce((SELECT resource_id FROM ${prior} WHERE matches), ${entry.resourceId})`,
+    outcome: sql`CASE WHEN NOT EXISTS (SELECT 1 FROM ${prior}) THEN ${entry.outcome}
+      WHEN (SELECT matches FROM ${prior}) THEN 'replayed' ELSE 'key_mismatch' END`,
+  };
+};
+
+/** The replay (or 422) a summary row stands for, if its key was used before. */
+export function replayOf<T>(row: { idem?: PriorRecord | null; replay?: T | null }): Replay<T> | undefined {
+  if (!row.idem) return undefined;
+  if (!row.idem.matches) return { status: "key_mismatch" };
+  return { status: "replayed", code: row.idem.status, resourceId: row.idem.resource_id, value: row.replay ?? null };
+}
