@@ -111,8 +111,9 @@ export function confirmAction(title: string, text: string, confirmLabel: string)
 /** A timestamp as `YYYY-MM-DD HH:MM UTC`: the same for every administrator, whatever their time zone. */
 export const when = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : "never");
 
-/** A table whose cells carry their column's name, so narrow screens can show each row as a card. */
-export function table(caption: string, columns: readonly string[], rows: readonly Child[][]): HTMLElement {
+/** A table whose cells carry their column's name, so narrow screens can show each row as a card; nothing when there are no rows (the pager says so). */
+export function table(caption: string, columns: readonly string[], rows: readonly Child[][]): HTMLElement | string {
+  if (rows.length === 0) return "";
   return h(
     "table",
     {},

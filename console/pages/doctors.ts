@@ -65,7 +65,8 @@ export async function doctorPage(view: View, notice?: string): Promise<void> {
   const result = messageSlot();
   const form = h(
     "form",
-    { class: "doctor", "aria-label": creating ? "New doctor" : "Doctor" },
+    // The API's own rules decide (novalidate), so every message is the one the API gives, beside its field.
+    { class: "doctor", "aria-label": creating ? "New doctor" : "Doctor", novalidate: true },
     ...inputs.map((i) => i.wrapper),
     result.element,
     h("button", { type: "submit" }, creating ? "Add doctor" : "Save changes"),
@@ -124,7 +125,7 @@ export async function doctorPage(view: View, notice?: string): Promise<void> {
       ? ""
       : h(
           "section",
-          { class: "acts", "aria-labelledby": "delete-title" },
+          { class: "acts narrow", "aria-labelledby": "delete-title" },
           h("h2", { id: "delete-title" }, "Delete"),
           h("div", { class: "act" }, deleteButton, deletion.element),
         ),
