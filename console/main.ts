@@ -109,6 +109,12 @@ async function render(): Promise<void> {
 }
 
 window.addEventListener("hashchange", () => void render());
+// A session that ends during an act (a button's request answered 401 even after a refresh) also returns to sign-in.
+window.addEventListener("unhandledrejection", (event) => {
+  if (!(event.reason instanceof SessionEnded)) return;
+  event.preventDefault();
+  showSignIn(event.reason.message);
+});
 
 // A reload keeps the tab's session (its refresh token is in sessionStorage); anything else starts at sign-in.
 resume().then(

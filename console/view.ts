@@ -32,14 +32,18 @@ export function takeFlash(): HTMLElement | null {
 
 export const PAGE_SIZE = 20;
 
-/** The filters of a list page as the query an API list route takes, plus its paging. */
-export function pageQuery(params: URLSearchParams, names: readonly string[]) {
+/**
+ * The filters of a list page as the query an API list route takes, plus its
+ * paging. Pages pass names checked against the route's query type, so a
+ * renamed filter fails the type check.
+ */
+export function pageQuery<const N extends string>(params: URLSearchParams, names: readonly N[]) {
   const query: Record<string, string> = { limit: String(PAGE_SIZE), offset: params.get("offset") ?? "0" };
   for (const name of names) {
     const value = params.get(name);
     if (value) query[name] = value;
   }
-  return query;
+  return query as { limit: string; offset: string } & Partial<Record<N, string>>;
 }
 
 /** "21–40 of 137" with Previous/Next links that keep the filters. */

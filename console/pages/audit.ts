@@ -16,7 +16,15 @@ const every =
 const RESOURCE_TYPES = every<NonNullable<AuditQuery["resource_type"]>>()(["patient", "mapping", "user"]);
 const ACTIONS = every<NonNullable<AuditQuery["action"]>>()(["create", "read", "update", "delete", "list", "revoke"]);
 const OUTCOMES = every<NonNullable<AuditQuery["outcome"]>>()(["success", "not_found", "conflict", "precondition_failed"]);
-const FILTERS = ["actor_id", "resource_type", "resource_id", "action", "outcome", "since", "until"] as const;
+const FILTERS = [
+  "actor_id",
+  "resource_type",
+  "resource_id",
+  "action",
+  "outcome",
+  "since",
+  "until",
+] as const satisfies readonly (keyof AuditQuery)[];
 
 const choices = (values: readonly string[]) => [["", "Any"] as const, ...values.map((v) => [v, v.replace("_", " ")] as const)];
 /** A datetime-local value (no zone) read as UTC, as its label says; anything else is passed on for the API to judge. */
@@ -40,7 +48,8 @@ export async function auditPage({ main, params }: View) {
   const form = filterForm("/audit", "Filter the audit trail", ...Object.values(controls).map((c) => c.wrapper));
   main.replaceChildren(heading("Audit trail"), form);
 
-  const reply = await authorized(() => api.audit.$get({ query }));
+  // Choice values come from the URL as typed; the API judges them (400 beside the filter).
+  const reply = await authorized(() => api.audit.$get({ query: query as AuditQuery }));
   if (reply.status === 400) {
     // A bad filter: its message beside the filter that caused it.
     const problem = await problemOf(reply);

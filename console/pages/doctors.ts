@@ -3,12 +3,16 @@
  * doctor's form for creating, editing (If-Match) and deleting — a doctor
  * still assigned to patients answers 409, shown beside the delete button.
  */
+import type { InferRequestType } from "hono/client";
 import { confirmAction, field, h, messageSlot, table } from "../dom";
 import { ApiError, api, authorized, changedMeanwhile, problemOf } from "../session";
 import { filterForm, heading, link, pageQuery, pager, setFlash, takeFlash, type View } from "../view";
 
+type DoctorsQuery = InferRequestType<typeof api.doctors.$get>["query"];
+const FILTERS = ["search", "specialization"] as const satisfies readonly (keyof DoctorsQuery)[];
+
 export async function doctorsPage({ main, params }: View) {
-  const reply = await authorized(() => api.doctors.$get({ query: pageQuery(params, ["search", "specialization"]) }));
+  const reply = await authorized(() => api.doctors.$get({ query: pageQuery(params, FILTERS) }));
   if (reply.status !== 200) throw await problemOf(reply);
   const page = await reply.json();
   main.replaceChildren(

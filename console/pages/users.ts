@@ -3,14 +3,17 @@
  * page with its lifecycle acts, each behind a confirmation and sent with
  * If-Match so an act never lands on a version the administrator did not see.
  */
+import type { InferRequestType } from "hono/client";
 import { confirmAction, field, h, messageSlot, select, table, when } from "../dom";
 import { ApiError, api, authorized, changedMeanwhile, problemOf } from "../session";
 import { filterForm, heading, link, pageQuery, pager, takeFlash, type View } from "../view";
 
+type UsersQuery = InferRequestType<typeof api.admin.users.$get>["query"];
+const FILTERS = ["search", "is_active", "is_admin", "ordering"] as const satisfies readonly (keyof UsersQuery)[];
 const yesNo = (value: boolean) => (value ? "Yes" : "No");
 
 export async function usersPage({ main, params }: View) {
-  const reply = await authorized(() => api.admin.users.$get({ query: pageQuery(params, ["search", "is_active", "is_admin", "ordering"]) }));
+  const reply = await authorized(() => api.admin.users.$get({ query: pageQuery(params, FILTERS) }));
   if (reply.status !== 200) throw await problemOf(reply);
   const page = await reply.json();
   const search = h("input", { type: "search", name: "search", value: params.get("search") ?? "" });
