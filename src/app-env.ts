@@ -16,5 +16,7 @@ export interface AppEnv {
     db: Db;
     /** Set by the auth middleware: the verified access token's subject. */
     userId: string;
+    /** Set by the auth middleware: the token's `iat` (epoch seconds), for the account's token check in each statement. */
+    tokenIssuedAt: number;
   };
 }

@@ -63,6 +63,7 @@ export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): 
 // biome-ignore lint/suspicious/noExplicitAny: any route's context
 export const actorOf = (c: Context<AppEnv, any, any>) => ({
   userId: c.var.userId,
+  issuedAt: c.var.tokenIssuedAt,
   requestId: c.var.requestId,
   clientRequestId: c.var.clientRequestId,
 });

@@ -145,6 +145,7 @@ describe("GET /api/audit/", () => {
       request_id: expect.stringMatching(UUID_PATTERN),
       client_request_id: s.rid.createPatient,
       outcome: "success",
+      fields: null,
     });
     expect(page.results.find((r) => r.client_request_id === s.rid.listPatients)).toMatchObject({ action: "list", resource_id: null });
   });

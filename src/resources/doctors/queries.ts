@@ -7,11 +7,14 @@ import { sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
+  type Actor,
+  actorCheck,
   bare,
   type ColumnValues,
   columnList,
   columnValues,
   listTotal,
+  matchesSearch,
   orderBy,
   outcomeOf,
   setClause,
@@ -29,21 +32,25 @@ const t = doctors;
 const versioned = (row: string) => doctorResponse.json(row, { version: t.version });
 
 /** The caller created the doctor, or is an administrator (read in the same statement: never stale). */
-const mayChange = (userId: string) =>
+const mayChange = ({ userId }: Actor) =>
   sql`(${t.createdBy} = ${userId} OR EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.isAdmin}))`;
 
-export async function createDoctor(db: Db, userId: string, values: ColumnValues): Promise<VersionedDoctor> {
+export async function createDoctor(db: Db, actor: Actor, values: ColumnValues): Promise<VersionedDoctor> {
   const pairs = columnValues(values, doctorResponse.fields);
   const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`
-    WITH ins AS (INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) VALUES (${userId}, ${valueList(pairs)}) RETURNING *)
-    SELECT ${versioned("ins")} AS body FROM ins`);
+    WITH ins AS (
+      INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(actor)} RETURNING *
+    )
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body`);
   return rows[0].body;
 }
 
-export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | undefined> {
+export async function readDoctor(db: Db, actor: Actor, id: string): Promise<VersionedDoctor | undefined> {
   const d = alias(t, "d");
-  const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`SELECT ${versioned("d")} AS body FROM ${t} ${d} WHERE ${d.id} = ${id}`);
-  return rows[0]?.body;
+  const { rows } = await db.execute<{ body: VersionedDoctor | null }>(
+    sql`SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("d")} FROM ${t} ${d} WHERE ${d.id} = ${id}) AS body`,
+  );
+  return rows[0].body ?? undefined;
 }
 
 /**
@@ -53,7 +60,7 @@ export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | 
  */
 export async function updateDoctor(
   db: Db,
-  userId: string,
+  actor: Actor,
   id: string,
   values: ColumnValues,
   ifMatch: string | undefined,
@@ -62,14 +69,14 @@ export async function updateDoctor(
   const pairs = columnValues(values, doctorResponse.fields);
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: VersionedDoctor | null }>(sql`
     WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR NO KEY UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor)}),
     clash AS (SELECT 1 FROM ${t} WHERE ${license}::text IS NOT NULL AND lower(${t.licenseNumber}) = lower(${license}) AND ${t.id} <> ${id}),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
       WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches(t.version, ifMatch)}
       RETURNING *
     )
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
            (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body`);
   return outcomeOf(rows[0]);
 }
@@ -79,23 +86,24 @@ export async function updateDoctor(
  * If-Match tag is current. A mapping created concurrently still stops it
  * (the foreign key restricts: 23503, which the route maps to 409).
  */
-export async function deleteDoctor(db: Db, userId: string, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
+export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: true | null }>(sql`
     WITH cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(userId)}),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor)}),
     assigned AS (SELECT 1 FROM ${mappings} WHERE ${mappings.doctorId} = ${id} LIMIT 1),
     del AS (
       DELETE FROM ${t}
       WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches(t.version, ifMatch)}
       RETURNING ${t.id}
     )
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
            (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body`);
   return outcomeOf(rows[0]);
 }
 
 export async function listDoctors(
   db: Db,
+  actor: Actor,
   q: {
     limit: number;
     offset: number;
@@ -105,15 +113,14 @@ export async function listDoctors(
   },
 ): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
-  if (q.pattern !== undefined)
-    conditions.push(sql`(${t.name} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.specialization} ILIKE ${q.pattern} ESCAPE '\\')`);
+  if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.specialization]));
   if (q.specialization !== undefined) conditions.push(sql`lower(${t.specialization}) = lower(${q.specialization})`);
   const matches = sql.join(conditions, sql` AND `);
   const column = doctorResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const d = alias(t, "d");
   const { rows } = await db.execute<{ count: number; results: Doctor[] }>(sql`
-    SELECT ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
            (SELECT coalesce(json_agg(${doctorResponse.json("d")} ORDER BY ${orderBy(column, t.id, descending, "d")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) ${d}) AS results`);
   return rows[0];

@@ -11,7 +11,7 @@ import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
 import { containsPattern, envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
-import { conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../../lib/resource";
+import { actorOf, conditionalGet, created, type OutcomeMessages, ok, unwrap } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
 import { idParam, jsonBody, queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
@@ -42,7 +42,7 @@ function raceConflict(error: unknown, messages: OutcomeMessages): never {
 async function update(c: Context<AppEnv>, values: ColumnValues) {
   const outcome = await updateDoctor(
     c.var.db,
-    c.var.userId,
+    actorOf(c),
     c.req.param("id") ?? "",
     values,
     ifMatchVersions(c.req.header("If-Match")),
@@ -65,7 +65,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     queryParams(doctorListQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listDoctors(c.var.db, {
+      const page = await listDoctors(c.var.db, actorOf(c), {
         ...q,
         pattern: q.search === undefined ? undefined : containsPattern(q.search),
       });
@@ -83,7 +83,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     }),
     jsonBody(doctorBody),
     async (c) => {
-      const doctor = await createDoctor(c.var.db, c.var.userId, c.req.valid("json")).catch((e) => raceConflict(e, MESSAGES));
+      const doctor = await createDoctor(c.var.db, actorOf(c), c.req.valid("json")).catch((e) => raceConflict(e, MESSAGES));
       return created(c, "/api/doctors", doctor);
     },
   )
@@ -92,7 +92,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     describeRoute({ operationId: "getDoctor", summary: "Read a doctor", conditionalGet: true, success: one("The doctor.") }),
     idParam(MESSAGES.notFound),
     async (c) => {
-      const doctor = await readDoctor(c.var.db, c.req.valid("param").id);
+      const doctor = await readDoctor(c.var.db, actorOf(c), c.req.valid("param").id);
       if (!doctor) throw problem(404, MESSAGES.notFound);
       return conditionalGet(c, doctor);
     },
@@ -136,7 +136,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     }),
     idParam(MESSAGES.notFound),
     async (c) => {
-      const outcome = await deleteDoctor(c.var.db, c.var.userId, c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))).catch(
+      const outcome = await deleteDoctor(c.var.db, actorOf(c), c.req.valid("param").id, ifMatchVersions(c.req.header("If-Match"))).catch(
         (e) => raceConflict(e, DELETE_MESSAGES),
       );
       unwrap(outcome, DELETE_MESSAGES);

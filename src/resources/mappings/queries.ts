@@ -9,6 +9,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
+  actorCheck,
   auditInsert,
   auditOutcome,
   bare,
@@ -50,12 +51,12 @@ export async function createMapping(db: Db, actor: Actor, patientId: string, doc
     d AS (SELECT ${doctors.id} FROM ${doctors} WHERE ${doctors.id} = ${doctorId} FOR KEY SHARE),
     ins AS (
       INSERT INTO ${t} (${bare(t.patientId)}, ${bare(t.doctorId)}, ${bare(t.ownerId)})
-      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d
+      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d WHERE ${actorCheck(actor)}
       ON CONFLICT (${bare(t.patientId)}, ${bare(t.doctorId)}) DO NOTHING
       RETURNING *
     ), both_found AS (SELECT 1 FROM p, d),
     audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, auditOutcome("ins", { conflict: "both_found" }))})
-    SELECT (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body`);
   const row = rows[0];
   if (row.body) return { status: "ok", value: row.body };
   if (row.patient === 1 && row.doctor === 1) return { status: "conflict" };
@@ -69,8 +70,8 @@ export async function readMapping(db: Db, actor: Actor, id: string): Promise<Ver
   const { rows } = await db.execute<{ body: VersionedMapping }>(sql`
     WITH m AS (SELECT * FROM ${t} WHERE ${ownMapping(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("m"))})
-    SELECT ${versioned("m")} AS body FROM m`);
-  return rows[0]?.body;
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("m")} FROM m) AS body`);
+  return rows[0].body ?? undefined;
 }
 
 export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
@@ -79,7 +80,7 @@ export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: s
     del AS (
       DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} RETURNING ${t.id}
     ), audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body`);
   return outcomeOf(rows[0]);
 }
 
@@ -96,7 +97,7 @@ export async function listMappings(
   const m = alias(t, "m");
   const { rows } = await db.execute<{ count: number; results: Mapping[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
            (SELECT coalesce(json_agg(${mappingResponse.json("m")} ORDER BY ${orderBy(t.createdAt, t.id, q.descending, "m")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(t.createdAt, t.id, q.descending)}
                   LIMIT ${q.limit} OFFSET ${q.offset}) ${m}) AS results`);
@@ -116,7 +117,7 @@ export async function listPatientDoctors(
   const { rows } = await db.execute<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
     WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
     audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))})
-    SELECT (SELECT count(*) FROM p)::int AS found,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS found,
            (SELECT count(*) FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p))::int AS count,
            (SELECT coalesce(json_agg(${assignedDoctorResponse.json("d")} ORDER BY ${orderBy(t.createdAt, t.id, false, "m")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p)
