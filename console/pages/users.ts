@@ -9,11 +9,12 @@ import { ApiError, api, authorized, changedMeanwhile, problemOf } from "../sessi
 import { filterForm, heading, link, pageQuery, pager, takeFlash, type View } from "../view";
 
 type UsersQuery = InferRequestType<typeof api.admin.users.$get>["query"];
+// Values come from the URL as typed; the API judges them.
 const FILTERS = ["search", "is_active", "is_admin", "ordering"] as const satisfies readonly (keyof UsersQuery)[];
 const yesNo = (value: boolean) => (value ? "Yes" : "No");
 
 export async function usersPage({ main, params }: View) {
-  const reply = await authorized(() => api.admin.users.$get({ query: pageQuery(params, FILTERS) }));
+  const reply = await authorized(() => api.admin.users.$get({ query: pageQuery(params, FILTERS) as UsersQuery }));
   if (reply.status !== 200) throw await problemOf(reply);
   const page = await reply.json();
   const search = h("input", { type: "search", name: "search", value: params.get("search") ?? "" });
@@ -125,7 +126,6 @@ export async function userPage(view: View, notice?: string): Promise<void> {
         ["Administrator", yesNo(user.is_admin)],
         ["Registered", when(user.created_at)],
         ["Last sign-in", when(user.last_login_at)],
-        ["Patients", String(user.patient_count)],
         ["Id", user.id],
       ].flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
     ),
