@@ -15,7 +15,8 @@ import { createRequire } from "node:module";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildConsole } from "../../scripts/console-assets";
+import { buildConsole, CONSOLE_SCRIPT } from "../../scripts/console-assets";
+import { buildBundle } from "../../scripts/lib/bundle";
 import { chromiumAvailable, launchChromium } from "../../scripts/lib/chromium";
 import { startWorker } from "../../scripts/lib/wrangler-dev";
 
@@ -140,6 +141,12 @@ describe.skipIf(!available)("the administrator console in Chromium", () => {
     expect((await fetch(`${origin}/admin/console.js`)).headers.get("Content-Type")).toMatch(/javascript/);
   });
 
+  it("adds nothing to the Worker bundle: the console ships only as static assets", () => {
+    const marker = "admin-console.refresh"; // the console's sessionStorage key (console/session.ts)
+    expect(readFileSync(CONSOLE_SCRIPT, "utf8")).toContain(marker);
+    expect(readFileSync(buildBundle().path, "utf8")).not.toContain(marker);
+  }, 120_000);
+
   it("refuses a non-administrator and keeps nothing", async () => {
     await page.goto(`${origin}/admin/`);
     await expect.poll(() => heading("Edge Health admin").isVisible(), { timeout: 30_000 }).toBe(true);
@@ -176,6 +183,15 @@ describe.skipIf(!available)("the administrator console in Chromium", () => {
     await rows.getByRole("link", { name: people.target.email }).click();
     await expect.poll(() => heading(people.target.email).isVisible()).toBe(true);
     await inspect("user");
+
+    // By keyboard alone: the act's button opens its confirmation with focus inside; Escape cancels and gives focus back.
+    await page.getByRole("button", { name: "Deactivate account" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByRole("dialog").isVisible()).toBe(true);
+    expect(await page.evaluate("document.activeElement.closest('dialog') !== null")).toBe(true);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    expect(await page.evaluate("document.activeElement.textContent")).toBe("Deactivate account");
 
     // The confirmation, photographed once; Cancel changes nothing.
     await page.getByRole("button", { name: "Deactivate account" }).click();
