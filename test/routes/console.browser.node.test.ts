@@ -297,6 +297,17 @@ describe.skipIf(!available)("the administrator console in Chromium", () => {
     await expect.poll(() => page.getByLabel("Resource id").inputValue()).toBe(ids.target);
     const resources = page.locator('tbody td[data-label="Resource id"]');
     await expect.poll(async () => new Set(await resources.allTextContents())).toEqual(new Set([ids.target]));
+
+    // Paging: the whole trail (this file's requests alone make more than a page of 20), newest first.
+    await page.getByRole("link", { name: "Clear" }).click();
+    const pages = page.getByRole("navigation", { name: "Pages" });
+    await expect.poll(() => pages.textContent()).toMatch(/^1–20 of \d+Next →$/);
+    const firstPageTimes = await page.locator('tbody td[data-label="Time"]').allTextContents();
+    await pages.getByRole("link", { name: "Next →" }).click();
+    await expect.poll(() => pages.textContent()).toMatch(/^← Previous21–\d+ of \d+/);
+    expect(page.url()).toContain("offset=20");
+    const secondPageTimes = await page.locator('tbody td[data-label="Time"]').allTextContents();
+    expect(secondPageTimes[0] <= firstPageTimes[firstPageTimes.length - 1]).toBe(true);
   }, 60_000);
 
   it("returns to sign-in when the session is ended elsewhere (401)", async () => {
