@@ -259,6 +259,25 @@ describe.skipIf(!available)("the administrator console in Chromium", () => {
     await expect.poll(() => info().textContent()).toBe("Changes saved.");
     await inspect("doctor");
 
+    // Another administrator changes it meanwhile: saving says so, reloads, and keeps their version.
+    const otherAdmin = await login(people.admin.email);
+    expect((await send("PATCH", `/api/doctors/${doctorId}/`, { phone: "+44 20 7946 0000" }, otherAdmin)).status).toBe(200);
+    await page.getByLabel("Specialization", { exact: true }).fill("Neurology");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => info().textContent()).toMatch(/changed by someone else/);
+    expect(await page.getByLabel("Phone (optional)").inputValue()).toBe("+44 20 7946 0000");
+    expect(await page.getByLabel("Specialization", { exact: true }).inputValue()).toBe("Cardiac Surgery");
+
+    // The directory: search finds it.
+    await section("Doctors").click();
+    await page.getByLabel("Name or specialization").fill(`Console ${run}`);
+    await page.getByRole("button", { name: "Apply" }).click();
+    const found = page.locator("tbody tr");
+    await expect.poll(() => found.count()).toBe(1);
+    await inspect("doctors");
+    await found.getByRole("link", { name: `Dr. Console ${run}` }).click();
+    await expect.poll(() => heading(`Dr. Console ${run}`).isVisible()).toBe(true);
+
     // Someone assigns the doctor to a patient: deleting now answers 409, shown beside the delete button.
     const plain = await login(people.plain.email);
     const patient = await send("POST", "/api/patients/", { name: "Pat Console", date_of_birth: "1980-02-03", gender: "female" }, plain);
@@ -275,7 +294,6 @@ describe.skipIf(!available)("the administrator console in Chromium", () => {
     await expect.poll(() => heading("Doctors").isVisible()).toBe(true);
     expect(await info().textContent()).toBe("Doctor deleted.");
     expect((await send("GET", `/api/doctors/${doctorId}/`, undefined, plain)).status).toBe(404);
-    await inspect("doctors");
   }, 120_000);
 
   it("filters the audit trail by the actor just used, and an id is a link that filters", async () => {
