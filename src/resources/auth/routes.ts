@@ -81,7 +81,7 @@ const passwordChangeBody = z
 
 /** What register and me answer: the account, never its password or hash. */
 export const userSchema = z.object({ id: z.uuid(), name: z.string(), email: z.email(), created_at: z.iso.datetime() }).meta({ id: "User" });
-const meSchema = meResponse.schema.meta({ id: "Me" });
+export const meSchema = meResponse.schema.meta({ id: "Me" });
 export const tokensSchema = z
   .object({
     access: z.string().meta({ description: "HS256 JWT; send as `Authorization: Bearer <access>`." }),
