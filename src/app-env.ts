@@ -19,5 +19,7 @@ export interface AppEnv {
     userId: string;
     /** Set by the idempotency middleware on writes that sent an Idempotency-Key. */
     idempotency: IdempotencyKey | undefined;
+    /** Set by the auth middleware: the token's `iat` (epoch seconds), for the account's token check in each statement. */
+    tokenIssuedAt: number;
   };
 }

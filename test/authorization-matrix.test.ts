@@ -6,23 +6,11 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index";
-import { registeredRoutes } from "../src/lib/registry";
-import { resources } from "../src/resources";
 import { call, jsonRequest, login, makeAdmin, newUser, PASSWORD, type TestUser } from "./helpers";
-import type { Fixture, MatrixRows, Persona } from "./matrix/types";
+import { fillPath as fill, MATRIX, matrixFixture, registryRoutes, routeKey } from "./matrix/load";
+import type { Fixture, Persona } from "./matrix/types";
 
 const PERSONAS: Persona[] = ["none", "bad", "other", "owner", "admin"];
-
-const registryRoutes = registeredRoutes(resources);
-const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
-/** Where a route's resource sits in the registry: fixtures run in that order. */
-const registryIndex = (key: string) => resources.findIndex((res) => registryRoutes.some((r) => routeKey(r) === key && r.resource === res));
-
-const modules = Object.values(import.meta.glob<MatrixRows>("./routes/*.matrix.ts", { eager: true, import: "matrix" })).sort(
-  (a, b) => registryIndex(Object.keys(a.rows)[0]) - registryIndex(Object.keys(b.rows)[0]),
-);
-const MATRIX = Object.assign({}, ...modules.map((m) => m.rows)) as MatrixRows["rows"];
-const fixtures = modules.flatMap((m) => (m.fixture ? [m.fixture] : []));
 
 describe("authorization matrix", () => {
   it("has a row for every route of the registry, and none for a route it lacks", () => {
@@ -41,14 +29,7 @@ describe("authorization matrix", () => {
     admin.tokens = await login(admin.email, PASSWORD);
   });
 
-  /** Fresh resources of the owner for one cell, so that a DELETE in one cell cannot affect another. */
-  async function fixture(): Promise<Fixture> {
-    let f: Fixture = {};
-    for (const make of fixtures) f = { ...f, ...(await make(owner, f)) };
-    return f;
-  }
-
-  const fill = (path: string, f: Fixture) => path.replace(/\{(\w+)\}/g, (_, name: string) => f[name] ?? `{${name}}`);
+  const fixture = (): Promise<Fixture> => matrixFixture(owner);
 
   const headersFor = (persona: Persona): Record<string, string> => {
     switch (persona) {

@@ -18,6 +18,7 @@ import { ORIGIN, PASSWORD, uniqueEmail } from "./helpers";
 // Strict copies of the published schemas: a field the document does not list (say a leaked owner_id) fails the parse.
 const strict = <S extends z.ZodRawShape>(schema: z.ZodObject<S>) => z.strictObject(schema.shape);
 const userSchema = strict(auth.userSchema);
+const meSchema = strict(auth.meSchema);
 const tokensSchema = strict(auth.tokensSchema);
 const patientSchema = strict(patients.patientSchema);
 const doctorSchema = strict(doctors.doctorSchema);
@@ -42,7 +43,8 @@ describe("hono/client", () => {
     const tokens = tokensSchema.parse(await login.json());
     const api = client(tokens.access).api;
 
-    const me = userSchema.parse(await (await api.auth.me.$get()).json());
+    const me = meSchema.parse(await (await api.auth.me.$get()).json());
+    expect(me.is_admin).toBe(false);
     expect(me.id).toBe(user.id);
 
     const created = await api.patients.$post({ json: { name: "Typed Patient", date_of_birth: "1990-01-02", gender: "other" } });

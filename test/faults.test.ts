@@ -26,6 +26,7 @@ import {
   FAULTS_BEFORE_SQL,
   type Fault,
   jsonRequest,
+  makeAdmin,
   newRequestId,
   newUser,
   PASSWORD,
@@ -247,6 +248,61 @@ const OPERATIONS: Operation[] = [
         init: jsonRequest("POST", { refresh: user.tokens.refresh }, headers),
         effects: async () => [
           (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE token_hash = ${tokenHash} AND revoked_at IS NOT NULL`)) === 1,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the password replaced, every earlier session ended (tokens refused, families revoked) and a new one started.
+    route: "POST /api/auth/password",
+    audited: false,
+    writingRoundTrip: 2,
+    prepare: async (user, headers) => {
+      const [before] = await directSql()`SELECT password_hash FROM users WHERE id = ${user.id}`;
+      return {
+        path: "/api/auth/password/",
+        init: jsonRequest("POST", { current_password: user.password, new_password: "a brand new passphrase" }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${user.id} AND password_hash <> ${before.password_hash}`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${user.id} AND tokens_valid_after IS NOT NULL`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${user.id} AND revoked_at IS NOT NULL`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${user.id}`)) === 2,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the account deactivated, its access tokens refused and its refresh families revoked, audited.
+    route: "PATCH /api/admin/users/:id",
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      await makeAdmin(user);
+      const target = await newUser();
+      return {
+        path: `/api/admin/users/${target.id}/`,
+        init: jsonRequest("PATCH", { is_active: false }, headers),
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${target.id} AND NOT is_active AND tokens_valid_after IS NOT NULL`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${target.id} AND revoked_at IS NOT NULL`)) === 1,
+        ],
+      };
+    },
+  },
+  {
+    // Happened: the account signed out everywhere, audited.
+    route: "DELETE /api/admin/users/:id/sessions",
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      await makeAdmin(user);
+      const target = await newUser();
+      return {
+        path: `/api/admin/users/${target.id}/sessions/`,
+        init: { method: "DELETE", headers },
+        effects: async () => [
+          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${target.id} AND tokens_valid_after IS NOT NULL`)) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${target.id} AND revoked_at IS NOT NULL`)) === 1,
         ],
       };
     },

@@ -11,10 +11,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index";
 import {
   call,
+  callWithEnv,
   countRoundTrips,
   createDoctor,
   createMapping,
   createPatient,
+  directSql,
   jsonRequest,
   makeAdmin,
   newUser,
@@ -29,6 +31,8 @@ interface Fixture {
   owner: TestUser;
   other: TestUser;
   admin: TestUser;
+  /** A deactivated account whose access token was valid until then. */
+  inactive: TestUser;
   patient: string;
   /** A doctor of the owner's, assigned to `patient` by `mapping`. */
   doctor: string;
@@ -59,10 +63,19 @@ const withIfMatch = (user: TestUser, method: string, tag: string, body?: unknown
 const badToken = { Authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad-signature" };
 const license = () => `RT-${crypto.randomUUID()}`;
 
-/** The ways every access-token route refuses before the database. */
-const unauthenticated = (method: string, path: (f: Fixture) => string): Outcome[] => [
+/**
+ * The ways every access-token route refuses: before the database (no or a
+ * bad token), and in its own statement, for a deactivated account's token.
+ */
+const unauthenticated = (method: string, path: (f: Fixture) => string, body?: unknown): Outcome[] => [
   { name: "no token", status: 401, trips: 0, send: (r, f) => r(path(f), { method }) },
   { name: "bad token", status: 401, trips: 0, send: (r, f) => r(path(f), { method, headers: badToken }) },
+  {
+    name: "deactivated account",
+    status: 401,
+    trips: 1,
+    send: (r, f) => r(path(f), body === undefined ? as(f.inactive, { method }) : jsonRequest(method, body, f.inactive.auth)),
+  },
 ];
 const invalidBody = (method: string, path: (f: Fixture) => string): Outcome[] => [
   { name: "invalid body", status: 400, trips: 0, send: (r, f) => r(path(f), jsonRequest(method, { name: 42 }, f.owner.auth)) },
@@ -127,6 +140,9 @@ function keyed(
 const patientPath = (f: Fixture) => `/api/patients/${f.patient}/`;
 const doctorPath = (f: Fixture) => `/api/doctors/${f.doctor}/`;
 const mappingPath = (f: Fixture) => `/api/mappings/${f.mapping}/`;
+/** The administrator routes act on the `other` account (never on the administrator: their own flags are 409). */
+const adminUserPath = (f: Fixture) => `/api/admin/users/${f.other.id}/`;
+const NEW_PASSWORD = "a brand new passphrase";
 
 /** Keyed as the app lists its routes: `METHOD /hono/path`. */
 const TABLE: Record<string, Outcome[]> = {
@@ -238,7 +254,7 @@ const TABLE: Record<string, Outcome[]> = {
   "POST /api/patients": [
     { name: "created", status: 201, trips: 1, send: (r, f) => r("/api/patients/", jsonRequest("POST", VALID_PATIENT, f.owner.auth)) },
     ...invalidBody("POST", () => "/api/patients/"),
-    ...unauthenticated("POST", () => "/api/patients/"),
+    ...unauthenticated("POST", () => "/api/patients/", VALID_PATIENT),
     ...keyed(
       "POST",
       201,
@@ -264,7 +280,7 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "another user's", status: 404, trips: 1, send: (r, f) => r(patientPath(f), jsonRequest("PUT", VALID_PATIENT, f.other.auth)) },
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_PATIENT)) },
     ...invalidBody("PUT", patientPath),
-    ...unauthenticated("PUT", patientPath),
+    ...unauthenticated("PUT", patientPath, VALID_PATIENT),
     ...keyed(
       "PUT",
       200,
@@ -287,7 +303,7 @@ const TABLE: Record<string, Outcome[]> = {
       send: (r, f) => r(patientPath(f), withIfMatch(f.owner, "PATCH", '"7"', { phone: null })),
     },
     ...invalidBody("PATCH", patientPath),
-    ...unauthenticated("PATCH", patientPath),
+    ...unauthenticated("PATCH", patientPath, { phone: null }),
     ...keyed(
       "PATCH",
       200,
@@ -323,7 +339,7 @@ const TABLE: Record<string, Outcome[]> = {
       send: (r, f) => r("/api/doctors/", jsonRequest("POST", { ...VALID_DOCTOR, license_number: f.license }, f.other.auth)),
     },
     ...invalidBody("POST", () => "/api/doctors/"),
-    ...unauthenticated("POST", () => "/api/doctors/"),
+    ...unauthenticated("POST", () => "/api/doctors/", VALID_DOCTOR),
     ...keyed(
       "POST",
       201,
@@ -361,7 +377,7 @@ const TABLE: Record<string, Outcome[]> = {
     },
     { name: "stale If-Match", status: 412, trips: 1, send: (r, f) => r(doctorPath(f), withIfMatch(f.owner, "PUT", '"7"', VALID_DOCTOR)) },
     ...invalidBody("PUT", doctorPath),
-    ...unauthenticated("PUT", doctorPath),
+    ...unauthenticated("PUT", doctorPath, VALID_DOCTOR),
     ...keyed(
       "PUT",
       200,
@@ -401,7 +417,7 @@ const TABLE: Record<string, Outcome[]> = {
       send: (r, f) => r(doctorPath(f), withIfMatch(f.owner, "PATCH", '"7"', { phone: null })),
     },
     ...invalidBody("PATCH", doctorPath),
-    ...unauthenticated("PATCH", doctorPath),
+    ...unauthenticated("PATCH", doctorPath, { phone: null }),
     ...keyed(
       "PATCH",
       200,
@@ -465,7 +481,7 @@ const TABLE: Record<string, Outcome[]> = {
       trips: 0,
       send: (r, f) => r("/api/mappings/", jsonRequest("POST", { patient_id: "x" }, f.owner.auth)),
     },
-    ...unauthenticated("POST", () => "/api/mappings/"),
+    ...unauthenticated("POST", () => "/api/mappings/", { patient_id: UNKNOWN, doctor_id: UNKNOWN }),
     ...keyed(
       "POST",
       201,
@@ -499,11 +515,163 @@ const TABLE: Record<string, Outcome[]> = {
     ),
   ],
 
+  "POST /api/auth/password": [
+    {
+      name: "changed",
+      status: 200,
+      trips: 2,
+      send: async (r) => {
+        const user = await newUser();
+        return r("/api/auth/password/", jsonRequest("POST", { current_password: PASSWORD, new_password: NEW_PASSWORD }, user.auth));
+      },
+    },
+    {
+      name: "wrong current password",
+      status: 400,
+      trips: 2,
+      send: (r, f) =>
+        r("/api/auth/password/", jsonRequest("POST", { current_password: "not it", new_password: NEW_PASSWORD }, f.other.auth)),
+    },
+    {
+      name: "new password holds the email's local part",
+      status: 400,
+      trips: 1,
+      send: (r, f) =>
+        r(
+          "/api/auth/password/",
+          jsonRequest("POST", { current_password: PASSWORD, new_password: `x${f.other.email.split("@")[0]}` }, f.other.auth),
+        ),
+    },
+    {
+      name: "over the login limit",
+      status: 429,
+      trips: 2,
+      env: { LOGIN_MAX_FAILURES: "1" },
+      send: async (r) => {
+        const user = await newUser();
+        const body = jsonRequest("POST", { current_password: "not it", new_password: NEW_PASSWORD }, user.auth);
+        // The failure that reaches the limit is sent uncounted; only the refusal is counted.
+        await callWithEnv({ LOGIN_MAX_FAILURES: "1" }, "/api/auth/password/", body);
+        return r("/api/auth/password/", jsonRequest("POST", { current_password: PASSWORD, new_password: NEW_PASSWORD }, user.auth));
+      },
+    },
+    {
+      name: "invalid body",
+      status: 400,
+      trips: 0,
+      send: (r, f) => r("/api/auth/password/", jsonRequest("POST", { current_password: PASSWORD }, f.other.auth)),
+    },
+    ...unauthenticated("POST", () => "/api/auth/password/", { current_password: PASSWORD, new_password: NEW_PASSWORD }),
+  ],
+
   "GET /api/audit": [
     { name: "administrator", status: 200, trips: 1, send: (r, f) => r(`/api/audit/?actor_id=${f.owner.id}`, as(f.admin)) },
     { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/audit/", as(f.owner)) },
     { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/audit/?actor_id=x", as(f.admin)) },
     ...unauthenticated("GET", () => "/api/audit/"),
+  ],
+
+  // The administrator routes: a request their own validation refuses (400, an id that is not a UUID) asks the
+  // database first whether the caller is an administrator (403 before 400 or 404): one round trip too.
+  "GET /api/admin/stats": [
+    { name: "administrator", status: 200, trips: 1, send: (r, f) => r("/api/admin/stats/", as(f.admin)) },
+    { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/admin/stats/", as(f.owner)) },
+    ...unauthenticated("GET", () => "/api/admin/stats/"),
+  ],
+  "GET /api/admin/users": [
+    {
+      name: "page",
+      status: 200,
+      trips: 1,
+      send: (r, f) => r("/api/admin/users/?search=a&is_active=true&ordering=-last_login_at", as(f.admin)),
+    },
+    { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/admin/users/", as(f.owner)) },
+    { name: "invalid query", status: 400, trips: 1, send: (r, f) => r("/api/admin/users/?is_admin=x", as(f.admin)) },
+    { name: "invalid query, not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/admin/users/?is_admin=x", as(f.owner)) },
+    ...unauthenticated("GET", () => "/api/admin/users/"),
+  ],
+  "GET /api/admin/users/:id": [
+    { name: "administrator", status: 200, trips: 1, send: (r, f) => r(adminUserPath(f), as(f.admin)) },
+    {
+      name: "not modified",
+      status: 304,
+      trips: 1,
+      send: async (r, f) => {
+        const etag = (await call(adminUserPath(f), as(f.admin))).headers.get("ETag") ?? "";
+        return r(adminUserPath(f), as(f.admin, { headers: { "If-None-Match": etag } }));
+      },
+    },
+    { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r(adminUserPath(f), as(f.owner)) },
+    { name: "unknown", status: 404, trips: 1, send: (r, f) => r(`/api/admin/users/${UNKNOWN}/`, as(f.admin)) },
+    { ...notAnId("GET", "/api/admin/users/"), trips: 1, send: (r, f) => r("/api/admin/users/not-a-uuid/", as(f.admin)) },
+    ...unauthenticated("GET", adminUserPath),
+  ],
+  "PATCH /api/admin/users/:id": [
+    {
+      name: "deactivated",
+      status: 200,
+      trips: 1,
+      send: async (r, f) => r(`/api/admin/users/${(await newUser()).id}/`, jsonRequest("PATCH", { is_active: false }, f.admin.auth)),
+    },
+    {
+      name: "not an administrator",
+      status: 403,
+      trips: 1,
+      send: (r, f) => r(adminUserPath(f), jsonRequest("PATCH", { name: "X" }, f.owner.auth)),
+    },
+    {
+      name: "unknown",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r(`/api/admin/users/${UNKNOWN}/`, jsonRequest("PATCH", { name: "X" }, f.admin.auth)),
+    },
+    {
+      name: "own is_admin",
+      status: 409,
+      trips: 1,
+      send: (r, f) => r(`/api/admin/users/${f.admin.id}/`, jsonRequest("PATCH", { is_admin: false }, f.admin.auth)),
+    },
+    {
+      name: "stale If-Match",
+      status: 412,
+      trips: 1,
+      send: (r, f) => r(adminUserPath(f), withIfMatch(f.admin, "PATCH", '"999"', { name: "X" })),
+    },
+    {
+      name: "invalid body",
+      status: 400,
+      trips: 1,
+      send: (r, f) => r(adminUserPath(f), jsonRequest("PATCH", { is_active: "no" }, f.admin.auth)),
+    },
+    { name: "not JSON", status: 415, trips: 0, send: (r, f) => r(adminUserPath(f), as(f.admin, { method: "PATCH", body: "x" })) },
+    ...unauthenticated("PATCH", adminUserPath, { name: "X" }),
+  ],
+  "DELETE /api/admin/users/:id/sessions": [
+    {
+      name: "signed out everywhere",
+      status: 204,
+      trips: 1,
+      send: async (r, f) => r(`/api/admin/users/${(await newUser()).id}/sessions/`, as(f.admin, { method: "DELETE" })),
+    },
+    {
+      name: "not an administrator",
+      status: 403,
+      trips: 1,
+      send: (r, f) => r(`${adminUserPath(f)}sessions/`, as(f.owner, { method: "DELETE" })),
+    },
+    {
+      name: "unknown",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r(`/api/admin/users/${UNKNOWN}/sessions/`, as(f.admin, { method: "DELETE" })),
+    },
+    {
+      name: "id that is not a UUID",
+      status: 404,
+      trips: 1,
+      send: (r, f) => r("/api/admin/users/not-a-uuid/sessions/", as(f.admin, { method: "DELETE" })),
+    },
+    ...unauthenticated("DELETE", (f) => `${adminUserPath(f)}sessions/`),
   ],
 };
 
@@ -536,11 +704,14 @@ describe("round trips for every outcome", () => {
     }
   });
 
-  let users: Pick<Fixture, "owner" | "other" | "admin">;
+  let users: Pick<Fixture, "owner" | "other" | "admin" | "inactive">;
   beforeAll(async () => {
-    const [owner, other, admin] = await Promise.all([newUser("Owner"), newUser("Other"), newUser("Admin")]);
+    const [owner, other, admin, inactive] = await Promise.all([newUser("Owner"), newUser("Other"), newUser("Admin"), newUser("Inactive")]);
     await makeAdmin(admin);
-    users = { owner, other, admin };
+    // An administrator, so that the admin routes' 401 is the deactivation's, not a 403.
+    await makeAdmin(inactive);
+    await directSql()`UPDATE users SET is_active = false WHERE id = ${inactive.id}`;
+    users = { owner, other, admin, inactive };
   });
 
   /** Fresh resources for each case, so that one case's write cannot change another's answer. */

@@ -24,11 +24,29 @@ export const versionMatches = (version: AnyPgColumn | SQL, versions: string | un
 /** Who makes a request: the verified token's user and the request's ids (all go in the audit row). */
 export interface Actor {
   userId: string;
+  /** The access token's `iat` (epoch seconds). */
+  issuedAt: number;
   requestId: string;
   clientRequestId: string | undefined;
   /** The request's Idempotency-Key (writes only), when it sent one. */
   idempotency?: IdempotencyKey;
 }
+
+/**
+ * The account's token check, for the statement every authenticated route
+ * already runs (no round trip of its own): the caller's account exists, is
+ * active and was not signed out everywhere since the token was issued; with
+ * "admin", it is also an administrator. authorised_actor (drizzle/0008)
+ * raises when not, which undoes the whole statement — its writes and its
+ * audit row — and the error handler answers 401 (or 403). Put it in the
+ * target list of a statement's one-row final SELECT, where it is always
+ * evaluated; an INSERT also tests it in its WHERE, so nothing is even tried.
+ */
+export const actorCheck = (actor: Pick<Actor, "userId" | "issuedAt">, role: "user" | "admin" = "user") =>
+  sql`authorised_actor(${actor.userId}::uuid, ${actor.issuedAt}::double precision, ${role === "admin"})`;
+
+/** The SQLSTATEs authorised_actor raises: the token no longer counts (401), or the caller is no administrator (403). */
+export const ACTOR_SQLSTATE = { refused: "UA401", notAdmin: "UA403" } as const;
 
 export interface AuditEntry {
   action: (typeof AUDIT_ACTIONS)[number];
@@ -39,6 +57,8 @@ export interface AuditEntry {
   outcome: SQL;
   /** An idempotent write's statement (src/db/idempotency.ts): a replay is audited as `replayed`. */
   idempotent?: boolean;
+  /** For updates: a text[] expression naming the fields whose value changed (see changedFields). */
+  fields?: SQL;
 }
 
 /**
@@ -50,9 +70,23 @@ const e = auditEvents;
 export const auditInsert = (actor: Actor, entry: AuditEntry) => {
   const a = entry.idempotent ? { ...entry, ...replayAudit(entry) } : entry;
   return sql`
-  INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)})
-  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}`;
+  INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)}, ${bare(e.fields)})
+  SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}, ${a.fields ?? sql`NULL::text[]`}`;
 };
+
+/**
+ * The API names of the fields whose value an UPDATE changed, as text[]:
+ * `before` is the locked row as it was (a CTE), `after` the UPDATE's own
+ * table in its RETURNING. A field sent with its current value is not named.
+ */
+export function changedFields(fields: [string, AnyPgColumn][], before: string, after: string): SQL {
+  if (fields.length === 0) return sql`'{}'::text[]`;
+  const named = fields.map(([name, column]) => {
+    if (!/^\w+$/.test(name)) throw new Error(`Invalid field name ${name}`);
+    return sql`CASE WHEN ${sql.identifier(before)}.${bare(column)} IS DISTINCT FROM ${sql.identifier(after)}.${bare(column)} THEN ${sql.raw(`'${name}'`)} END`;
+  });
+  return sql`array_remove(ARRAY[${sql.join(named, sql`, `)}]::text[], NULL)`;
+}
 
 /**
  * `<column> [DESC], <id> [DESC]` (for ORDER BY): always with the id, so pages
@@ -96,7 +130,8 @@ export const setClause = (pairs: [AnyPgColumn, unknown][], table: { version: Any
   sql.join(
     [
       ...pairs.map(([c, v]) => sql`${bare(c)} = ${v}`),
-      sql`${bare(table.version)} = ${bare(table.version)} + 1, ${bare(table.updatedAt)} = now()`,
+      // Qualified: an UPDATE … FROM may join a row with the same columns.
+      sql`${bare(table.version)} = ${table.version} + 1, ${bare(table.updatedAt)} = now()`,
     ],
     sql`, `,
   );
@@ -139,6 +174,13 @@ export function auditOutcome(done: string, checks: { found?: string; conflict?: 
     `CASE WHEN EXISTS (SELECT 1 FROM ${done}) THEN 'success' ${when(checks.conflict, "conflict")}${when(checks.found, "precondition_failed")}ELSE 'not_found' END`,
   );
 }
+
+/** A list's `search`: the literal pattern (containsPattern) in any of `columns`, case-insensitively. */
+export const matchesSearch = (pattern: string, columns: AnyPgColumn[]) =>
+  sql`(${sql.join(
+    columns.map((c) => sql`${c} ILIKE ${pattern} ESCAPE '\\'`),
+    sql` OR `,
+  )})`;
 
 /** The owner doctors are counted under in row_counts: they have none. */
 const EVERYONE = "00000000-0000-0000-0000-000000000000";

@@ -40,6 +40,9 @@ function zodFor(column: AnyPgColumn): z.ZodType {
         return z.number().int();
       case "PgBoolean":
         return z.boolean();
+      case "PgArray":
+        // Only text[] so far (the audit row's changed fields).
+        return z.array(z.string());
       default:
         return column.enumValues?.length ? z.enum(column.enumValues as [string, ...string[]]) : z.string();
     }

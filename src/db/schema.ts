@@ -23,8 +23,8 @@ import {
 } from "drizzle-orm/pg-core";
 
 export const GENDERS = ["male", "female", "other", "unknown"] as const;
-export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list"] as const;
-export const AUDIT_RESOURCE_TYPES = ["patient", "mapping"] as const;
+export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list", "revoke"] as const;
+export const AUDIT_RESOURCE_TYPES = ["patient", "mapping", "user"] as const;
 /** `replayed`: a retry answered from its Idempotency-Key; `key_mismatch`: the key was used before with another request (422). */
 export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed", "replayed", "key_mismatch"] as const;
 /** What an Idempotency-Key can stand for (docs/BEHAVIOUR.md). */
@@ -77,6 +77,17 @@ export const users = pgTable(
     /** Self-describing PBKDF2 string: algorithm, iterations, salt, hash. */
     passwordHash: text("password_hash").notNull(),
     isAdmin: boolean("is_admin").notNull().default(false),
+    /** A deactivated account cannot log in or refresh, and its access tokens are refused (authorised_actor, drizzle/0008). */
+    isActive: boolean("is_active").notNull().default(true),
+    /**
+     * Access tokens issued at or before this instant are refused: set when the
+     * account is deactivated, changes its password or is signed out
+     * everywhere. NULL: no such event yet.
+     */
+    tokensValidAfter: timestamptz("tokens_valid_after"),
+    lastLoginAt: timestamptz("last_login_at"),
+    /** Bumped on every change an administrator can see (login included); the ETag is derived from it. */
+    version: integer("version").notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -245,7 +256,7 @@ export const rowCounts = pgTable(
 );
 
 /**
- * Append-only trail of patient and mapping operations (docs/BEHAVIOUR.md): ids only,
+ * Append-only trail of patient and mapping operations and administrative acts (docs/BEHAVIOUR.md): ids only,
  * never personal data. actor_id has no foreign key on purpose: the audit
  * insert rides in the same statement as the operation and must never be the
  * reason it fails.
@@ -264,6 +275,8 @@ export const auditEvents = pgTable(
     /** The client's X-Request-Id when it sent a sane one, kept beside the service's for correlation. */
     clientRequestId: text("client_request_id"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull(),
+    /** For a successful update: the API names of the fields whose value it changed (never the values). NULL otherwise. */
+    fields: text("fields").array(),
   },
   (t) => [
     // Newest first, with each filter's own index for the same order.
@@ -274,6 +287,7 @@ export const auditEvents = pgTable(
     check("audit_events_resource_type_valid", sql`${t.resourceType} IN (${inList(AUDIT_RESOURCE_TYPES)})`),
     check("audit_events_outcome_valid", sql`${t.outcome} IN (${inList(AUDIT_OUTCOMES)})`),
     check("audit_events_request_id_length", sql`char_length(${t.requestId}) BETWEEN 1 AND 128`),
+    check("audit_events_fields_only_for_updates", sql`${t.fields} IS NULL OR ${t.action} = 'update'`),
     check("audit_events_client_request_id_length", sql`char_length(${t.clientRequestId}) BETWEEN 1 AND 128`),
   ],
 );

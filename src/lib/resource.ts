@@ -99,6 +99,7 @@ const REPLAYED = "Idempotent-Replayed";
 // biome-ignore lint/suspicious/noExplicitAny: any route's context
 export const actorOf = (c: Context<AppEnv, any, any>) => ({
   userId: c.var.userId,
+  issuedAt: c.var.tokenIssuedAt,
   requestId: c.var.requestId,
   clientRequestId: c.var.clientRequestId,
   idempotency: c.var.idempotency,

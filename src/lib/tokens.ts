@@ -47,22 +47,35 @@ export interface IssuedTokens {
   expires_in: number;
 }
 
-export async function signAccessToken(userId: string, config: AuthConfig): Promise<{ token: string; expiresIn: number }> {
+/**
+ * `notBefore`: the first whole second (epoch) the account's token check
+ * accepts, when the account was just signed out everywhere: the token's
+ * `iat` is moved up to it (at most a second ahead), so the pair answered
+ * by a password change or a login right after a revocation works at once.
+ */
+export async function signAccessToken(userId: string, config: AuthConfig, notBefore = 0): Promise<{ token: string; expiresIn: number }> {
   const expiresIn = config.JWT_ACCESS_MINUTES * 60;
-  const iat = Math.floor(Date.now() / 1000);
+  const now = Math.floor(Date.now() / 1000);
+  const iat = Math.max(now, notBefore);
   const token = await sign(
-    { sub: userId, iat, exp: iat + expiresIn, jti: crypto.randomUUID(), typ: "access", iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE },
+    { sub: userId, iat, exp: now + expiresIn, jti: crypto.randomUUID(), typ: "access", iss: config.JWT_ISSUER, aud: config.JWT_AUDIENCE },
     await secretKey(config.JWT_SECRET),
     ALG,
   );
   return { token, expiresIn };
 }
 
-/** The user id of a valid access token, or undefined for anything else. */
+/** A verified access token: its user, and when it was issued (epoch seconds), which the account's token check compares. */
+export interface AccessClaims {
+  userId: string;
+  issuedAt: number;
+}
+
+/** The claims of a valid access token, or undefined for anything else. */
 export async function verifyAccessToken(
   token: string,
   config: Pick<AuthConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">,
-): Promise<string | undefined> {
+): Promise<AccessClaims | undefined> {
   if (!ISSUED_SHAPE.test(token)) return undefined;
   try {
     // hono checks exp (strictly), iss, aud and the signature with alg pinned; iat we check with a leeway below.
@@ -82,7 +95,7 @@ export async function verifyAccessToken(
       typeof claims.iat === "number" &&
       claims.iat <= now + IAT_LEEWAY_SECONDS &&
       typeof claims.jti === "string";
-    return valid ? (claims.sub as string) : undefined;
+    return valid ? { userId: claims.sub as string, issuedAt: claims.iat as number } : undefined;
   } catch {
     return undefined;
   }

@@ -9,10 +9,11 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
 import { classifyDbError, USER_FOREIGN_KEYS } from "../db/errors";
+import { ACTOR_SQLSTATE } from "../db/fragments";
 import { CONSTRAINTS } from "../db/schema";
 import { logError } from "../lib/log";
 import { problem, problemResponse, serviceUnavailable } from "../lib/problem";
-import { unauthorized } from "./auth";
+import { notAdministrator, unauthorized } from "./auth";
 
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   const requestId = c.get("requestId");
@@ -21,6 +22,9 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
     return err.res ? err.getResponse() : problemResponse(err.status, err.message || "The request was refused.");
   }
   const db = classifyDbError(err);
+  // The statement's token check (actorCheck): the account is inactive or signed out since the token, or no administrator.
+  if (db?.code === ACTOR_SQLSTATE.refused) return unauthorized().getResponse();
+  if (db?.code === ACTOR_SQLSTATE.notAdmin) return notAdministrator().getResponse();
   // A valid token whose user no longer exists: the write's foreign key to users refuses it.
   if (db?.constraint && USER_FOREIGN_KEYS.has(db.constraint)) return unauthorized().getResponse();
   // A racing duplicate of an idempotent write: its statement (write included) rolled back when it met the winner's key.

@@ -5,6 +5,7 @@
  * the tests read this list too. Adding a resource: docs/ADDING-A-RESOURCE.md.
  */
 import type { Resource } from "../lib/registry";
+import { adminRoutes } from "./admin/routes";
 import { auditRoutes } from "./audit/routes";
 import { authRoutes } from "./auth/routes";
 import { docsRoutes, openApiRoutes } from "./docs/routes";
@@ -27,6 +28,11 @@ export const resources = [
     tag: { name: "mappings", description: "Assignments of doctors to the caller's patients." },
   },
   { path: "/api/audit", router: auditRoutes, tag: { name: "audit", description: "The audit trail, for administrators." } },
+  {
+    path: "/api/admin",
+    router: adminRoutes,
+    tag: { name: "admin", description: "Accounts and counts, for administrators: never patients' data." },
+  },
   { path: "/api/health", router: healthRoutes, tag: { name: "health", description: "Liveness and readiness." } },
   // The contract itself: served, but not an operation of the API (no tag).
   { path: "/api/openapi.json", router: openApiRoutes },

@@ -145,6 +145,7 @@ describe("GET /api/audit/", () => {
       request_id: expect.stringMatching(UUID_PATTERN),
       client_request_id: s.rid.createPatient,
       outcome: "success",
+      fields: null,
     });
     expect(page.results.find((r) => r.client_request_id === s.rid.listPatients)).toMatchObject({ action: "list", resource_id: null });
   });
@@ -377,5 +378,33 @@ describe("administrators and patients", () => {
     const mine = await call(path, { headers: owner.auth });
     expect(mine.status).toBe(200);
     expect(await mine.json()).toEqual(patient);
+  });
+});
+
+describe("the fields an update changed", () => {
+  it("are named in a patient update's row (never their values), a field sent with its current value is not, and GET /api/audit/ returns them", async () => {
+    const owner = await newUser();
+    const admin = await newUser();
+    await makeAdmin(admin);
+    const { body } = await createPatient(owner, { phone: "+44 20 7946 0000" });
+    const update = async (method: string, patch: object) => {
+      const requestId = newRequestId();
+      const res = await call(`/api/patients/${body.id}/`, jsonRequest(method, patch, { ...owner.auth, "X-Request-Id": requestId }));
+      expect(res.status).toBe(200);
+      const page = (await (await call(`/api/audit/?actor_id=${owner.id}&action=update`, { headers: admin.auth })).json()) as {
+        results: { client_request_id: string; fields: string[] | null }[];
+      };
+      return page.results.find((r) => r.client_request_id === requestId)?.fields;
+    };
+    expect(await update("PATCH", { name: VALID_PATIENT.name, medical_history: "Asthma", phone: "+44 20 7946 0000" })).toEqual([
+      "medical_history",
+    ]);
+    // PUT: the omitted optional fields become null — the phone and the history change, the rest is as it was.
+    expect(await update("PUT", { ...VALID_PATIENT })).toEqual(["phone", "medical_history"]);
+    expect(await update("PATCH", { gender: VALID_PATIENT.gender })).toEqual([]);
+    const reads = (await (await call(`/api/audit/?actor_id=${owner.id}&action=create`, { headers: admin.auth })).json()) as {
+      results: { fields: unknown }[];
+    };
+    expect(reads.results.map((r) => r.fields)).toEqual([null]);
   });
 });

@@ -27,5 +27,11 @@ export const matrix: MatrixRows = {
       publicBody: async () => ({ refresh: (await newUser()).tokens.refresh }),
     },
     "GET /api/auth/me": { path: "/api/auth/me/", expect: authed(200, 200, 200) },
+    // A wrong current password (a right one would end the persona's sessions for the rows after it): anyone may try, for their own account.
+    "POST /api/auth/password": {
+      path: "/api/auth/password/",
+      body: () => ({ current_password: "not the password", new_password: "a brand new passphrase" }),
+      expect: authed(400, 400, 400),
+    },
   },
 };

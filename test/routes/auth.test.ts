@@ -280,7 +280,7 @@ describe("access tokens", () => {
     const user = await newUser("Grace");
     const res = await me(user.auth.Authorization);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: user.id, name: "Grace", email: user.email, created_at: expect.any(String) });
+    expect(await res.json()).toEqual({ id: user.id, name: "Grace", email: user.email, created_at: expect.any(String), is_admin: false });
     expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 

@@ -6,32 +6,16 @@
  * artifacts/. Skipped, with a message, where no Chromium is installed —
  * except in CI (`CI` set), where a missing browser fails the file.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { copyDocsAssets } from "../../scripts/docs-assets";
+import { chromiumAvailable, launchChromium } from "../../scripts/lib/chromium";
 import { startWorker } from "../../scripts/lib/wrangler-dev";
 import { registeredRoutes } from "../../src/lib/registry";
 import { resources } from "../../src/resources";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available) {
-  // On a developer's machine a missing browser skips the test; in CI it must run, so it fails.
-  if (process.env.CI) throw new Error(`[docs browser test] no Chromium at ${CHROMIUM}, and CI must run this test`);
-  console.warn(`[docs browser test] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
-
-// Offline-friendly flags: without the background-networking ones Chromium keeps dialling out.
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+const available = chromiumAvailable("docs browser test");
 // What the registry documents: every tagged resource's routes.
 const TAGS = resources.flatMap((r) => ("tag" in r ? [r.tag.name] : []));
 const OPERATIONS = registeredRoutes(resources.filter((r) => "tag" in r)).length;
@@ -51,11 +35,7 @@ describe.skipIf(!available)("the docs page in Chromium", () => {
       JWT_SECRET: "browser-test-secret-0123456789abcdef0123",
     });
     origin = worker.origin;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // playwright gives every launch a new, empty profile of its own.
-      args: CHROMIUM_FLAGS,
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {

@@ -40,6 +40,8 @@ export const auditEventResponse = responseOf({
   request_id: auditEvents.requestId,
   client_request_id: auditEvents.clientRequestId,
   outcome: auditEvents.outcome,
+  // For a successful update: the names of the fields whose value it changed; null for everything else.
+  fields: auditEvents.fields,
 });
 export const auditEventSchema = auditEventResponse.schema.meta({ id: "AuditEvent" });
 export type AuditEvent = z.infer<typeof auditEventSchema>;

@@ -8,11 +8,13 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
+  actorCheck,
   bare,
   type ColumnValues,
   columnList,
   columnValues,
   listTotal,
+  matchesSearch,
   orderBy,
   outcomeOf,
   setClause,
@@ -34,7 +36,7 @@ const versioned = (row: string) => doctorResponse.json(row, { version: t.version
 /** A doctor as it is now, for a replayed write (src/db/idempotency.ts). */
 const replayBody = (id: SQL) => sql`(SELECT ${versioned("r")} FROM ${t} r WHERE r.id = ${id}) AS replay`;
 
-const mayChange = (userId: string) =>
+const mayChange = ({ userId }: Actor) =>
   sql`(${t.createdBy} = ${userId} OR EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.isAdmin}))`;
 
 export async function createDoctor(db: Db, actor: Actor, values: ColumnValues): Promise<WriteOutcome<VersionedDoctor>> {
@@ -42,16 +44,18 @@ export async function createDoctor(db: Db, actor: Actor, values: ColumnValues): 
   const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ body: VersionedDoctor | null; idem: PriorRecord | null; replay: VersionedDoctor | null }>(sql`
     WITH ${idem.prior}, ins AS (
-      INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${idem.fresh} RETURNING *
+      INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(actor)} AND ${idem.fresh} RETURNING *
     ), ${idem.record(201, "doctor", "ins")}
-    SELECT (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
   return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedDoctor };
 }
 
-export async function readDoctor(db: Db, id: string): Promise<VersionedDoctor | undefined> {
+export async function readDoctor(db: Db, actor: Actor, id: string): Promise<VersionedDoctor | undefined> {
   const d = alias(t, "d");
-  const { rows } = await db.execute<{ body: VersionedDoctor }>(sql`SELECT ${versioned("d")} AS body FROM ${t} ${d} WHERE ${d.id} = ${id}`);
-  return rows[0]?.body;
+  const { rows } = await db.execute<{ body: VersionedDoctor | null }>(
+    sql`SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("d")} FROM ${t} ${d} WHERE ${d.id} = ${id}) AS body`,
+  );
+  return rows[0].body ?? undefined;
 }
 
 /**
@@ -71,7 +75,7 @@ export async function updateDoctor(
   const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: VersionedDoctor | null }>(sql`
     WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR NO KEY UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor.userId)}),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor)}),
     clash AS (SELECT 1 FROM ${t} WHERE ${license}::text IS NOT NULL AND lower(${t.licenseNumber}) = lower(${license}) AND ${t.id} <> ${id}),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
@@ -79,7 +83,7 @@ export async function updateDoctor(
         AND ${idem.fresh}
       RETURNING *
     ), ${idem.record(200, "doctor", "upd")}
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
            (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
   return outcomeOf(rows[0]);
 }
@@ -93,7 +97,7 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
   const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ found: number; allowed: number; conflict: number; body: true | null }>(sql`
     WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${t.id} = ${id} FOR UPDATE),
-    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor.userId)}),
+    allowed AS (SELECT 1 FROM ${t} WHERE ${t.id} = ${id} AND ${mayChange(actor)}),
     assigned AS (SELECT 1 FROM ${mappings} WHERE ${mappings.doctorId} = ${id} LIMIT 1),
     del AS (
       DELETE FROM ${t}
@@ -101,13 +105,14 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
         AND ${idem.fresh}
       RETURNING ${t.id}
     ), ${idem.record(204, "doctor", "del")}
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
            (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 
 export async function listDoctors(
   db: Db,
+  actor: Actor,
   q: {
     limit: number;
     offset: number;
@@ -117,15 +122,14 @@ export async function listDoctors(
   },
 ): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
-  if (q.pattern !== undefined)
-    conditions.push(sql`(${t.name} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.specialization} ILIKE ${q.pattern} ESCAPE '\\')`);
+  if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.specialization]));
   if (q.specialization !== undefined) conditions.push(sql`lower(${t.specialization}) = lower(${q.specialization})`);
   const matches = sql.join(conditions, sql` AND `);
   const column = doctorResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const d = alias(t, "d");
   const { rows } = await db.execute<{ count: number; results: Doctor[] }>(sql`
-    SELECT ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
            (SELECT coalesce(json_agg(${doctorResponse.json("d")} ORDER BY ${orderBy(column, t.id, descending, "d")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) ${d}) AS results`);
   return rows[0];

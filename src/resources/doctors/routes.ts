@@ -66,7 +66,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     queryParams(doctorListQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listDoctors(c.var.db, {
+      const page = await listDoctors(c.var.db, actorOf(c), {
         ...q,
         pattern: q.search === undefined ? undefined : containsPattern(q.search),
       });
@@ -94,7 +94,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     describeRoute({ operationId: "getDoctor", summary: "Read a doctor", conditionalGet: true, success: one("The doctor.") }),
     idParam(MESSAGES.notFound),
     async (c) => {
-      const doctor = await readDoctor(c.var.db, c.req.valid("param").id);
+      const doctor = await readDoctor(c.var.db, actorOf(c), c.req.valid("param").id);
       if (!doctor) throw problem(404, MESSAGES.notFound);
       return conditionalGet(c, doctor);
     },

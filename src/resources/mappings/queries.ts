@@ -9,6 +9,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
+  actorCheck,
   auditInsert,
   auditOutcome,
   bare,
@@ -63,13 +64,13 @@ export async function createMapping(db: Db, actor: Actor, patientId: string, doc
     d AS (SELECT ${doctors.id} FROM ${doctors} WHERE ${doctors.id} = ${doctorId} FOR KEY SHARE),
     ins AS (
       INSERT INTO ${t} (${bare(t.patientId)}, ${bare(t.doctorId)}, ${bare(t.ownerId)})
-      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d WHERE ${idem.fresh}
+      SELECT p.${bare(patients.id)}, d.${bare(doctors.id)}, p.${bare(patients.ownerId)} FROM p, d WHERE ${actorCheck(actor)} AND ${idem.fresh}
       ON CONFLICT (${bare(t.patientId)}, ${bare(t.doctorId)}) DO NOTHING
       RETURNING *
     ), both_found AS (SELECT 1 FROM p, d), ${idem.record(201, "mapping", "ins")},
     audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, auditOutcome("ins", { conflict: "both_found" }))})
-    SELECT (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor, (SELECT ${versioned("ins")} FROM ins) AS body,
-           ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor,
+           (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
   const row = rows[0];
   const replay = replayOf(row);
   if (replay) return replay;
@@ -85,8 +86,8 @@ export async function readMapping(db: Db, actor: Actor, id: string): Promise<Ver
   const { rows } = await db.execute<{ body: VersionedMapping }>(sql`
     WITH m AS (SELECT * FROM ${t} WHERE ${ownMapping(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("m"))})
-    SELECT ${versioned("m")} AS body FROM m`);
-  return rows[0]?.body;
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("m")} FROM m) AS body`);
+  return rows[0].body ?? undefined;
 }
 
 export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
@@ -97,7 +98,7 @@ export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: s
       DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "mapping", "del")},
     audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 
@@ -114,7 +115,7 @@ export async function listMappings(
   const m = alias(t, "m");
   const { rows } = await db.execute<{ count: number; results: Mapping[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
            (SELECT coalesce(json_agg(${mappingResponse.json("m")} ORDER BY ${orderBy(t.createdAt, t.id, q.descending, "m")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(t.createdAt, t.id, q.descending)}
                   LIMIT ${q.limit} OFFSET ${q.offset}) ${m}) AS results`);
@@ -134,7 +135,7 @@ export async function listPatientDoctors(
   const { rows } = await db.execute<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
     WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
     audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))})
-    SELECT (SELECT count(*) FROM p)::int AS found,
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS found,
            (SELECT count(*) FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p))::int AS count,
            (SELECT coalesce(json_agg(${assignedDoctorResponse.json("d")} ORDER BY ${orderBy(t.createdAt, t.id, false, "m")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p)

@@ -2,18 +2,21 @@
  * Patient SQL: every statement carries the owner condition and writes its
  * audit row in the same round trip (docs/BEHAVIOUR.md).
  */
-import { type SQL, sql } from "drizzle-orm";
+import { getTableName, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
+  actorCheck,
   auditInsert,
   auditOutcome,
   bare,
   type ColumnValues,
+  changedFields,
   columnList,
   columnValues,
   listTotal,
+  matchesSearch,
   orderBy,
   outcomeOf,
   setClause,
@@ -25,8 +28,8 @@ import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
 import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
 
-const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL) =>
-  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome, idempotent: action !== "read" && action !== "list" });
+const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL, fields?: SQL) =>
+  auditInsert(actor, { action, resourceType: "patient", resourceId, outcome, fields, idempotent: action !== "read" && action !== "list" });
 
 /** A patient with the `version` its ETag is made from (removed before the response). */
 export type VersionedPatient = Patient & { version: number };
@@ -45,10 +48,10 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
   const idem = idempotency(actor.userId, actor.idempotency);
   const { rows } = await db.execute<{ body: VersionedPatient | null; idem: PriorRecord | null; replay: VersionedPatient | null }>(sql`
     WITH ${idem.prior}, ins AS (
-      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${idem.fresh} RETURNING *
+      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(actor)} AND ${idem.fresh} RETURNING *
     ), ${idem.record(201, "patient", "ins")},
     audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
-    SELECT (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
   return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedPatient };
 }
 
@@ -56,8 +59,8 @@ export async function readPatient(db: Db, actor: Actor, id: string): Promise<Ver
   const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
     WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("p"))})
-    SELECT ${versioned("p")} AS body FROM p`);
-  return rows[0]?.body;
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("p")} FROM p) AS body`);
+  return rows[0].body ?? undefined;
 }
 
 export async function updatePatient(
@@ -69,15 +72,16 @@ export async function updatePatient(
 ): Promise<WriteOutcome<VersionedPatient>> {
   const pairs = columnValues(values, patientResponse.fields);
   const idem = idempotency(actor.userId, actor.idempotency);
+  const sent = Object.entries(patientResponse.fields).filter(([name]) => values[name] !== undefined);
   const { rows } = await db.execute<{ found: number; body: VersionedPatient | null }>(sql`
-    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
+    WITH ${idem.prior}, cur AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
-      WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh}
-      RETURNING *
+      FROM cur WHERE ${t.id} = cur.id AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh}
+      RETURNING ${t}.*, ${changedFields(sent, "cur", getTableName(t))} AS changed_fields
     ), ${idem.record(200, "patient", "upd")},
-    audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+    audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }), sql`(SELECT changed_fields FROM upd)`)})
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
   return outcomeOf(rows[0]);
 }
 
@@ -90,7 +94,7 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
       DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "patient", "del")},
     audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
   return outcomeOf(rows[0]);
 }
 
@@ -99,17 +103,13 @@ export async function listPatients(
   actor: Actor,
   q: { limit: number; offset: number; pattern?: string; ordering?: { field: (typeof PATIENT_ORDERING)[number]; descending: boolean } },
 ): Promise<{ count: number; results: Patient[] }> {
-  const matches = sql`${t.ownerId} = ${actor.userId}${
-    q.pattern === undefined
-      ? sql``
-      : sql` AND (${t.name} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.email} ILIKE ${q.pattern} ESCAPE '\\' OR ${t.phone} ILIKE ${q.pattern} ESCAPE '\\')`
-  }`;
+  const matches = sql`${t.ownerId} = ${actor.userId}${q.pattern === undefined ? sql`` : sql` AND ${matchesSearch(q.pattern, [t.name, t.email, t.phone])}`}`;
   const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const p = alias(t, "p");
   const { rows } = await db.execute<{ count: number; results: Patient[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${listTotal(t, actor.userId, q.pattern !== undefined, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.pattern !== undefined, matches)} AS count,
            (SELECT coalesce(json_agg(${patientResponse.json("p")} ORDER BY ${orderBy(column, t.id, descending, "p")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)}
                   LIMIT ${q.limit} OFFSET ${q.offset}) ${p}) AS results`);
