@@ -23,6 +23,7 @@ import {
   type WriteOutcome,
 } from "../../db/fragments";
 import { doctors, mappings, users } from "../../db/schema";
+import type { ListQuery } from "../../lib/list";
 import { type DOCTOR_ORDERING, type Doctor, doctorResponse } from "./schemas";
 
 /** A doctor with the `version` its ETag is made from (removed before the response). */
@@ -104,13 +105,7 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
 export async function listDoctors(
   db: Db,
   actor: Actor,
-  q: {
-    limit: number;
-    offset: number;
-    pattern?: string;
-    specialization?: string;
-    ordering?: { field: (typeof DOCTOR_ORDERING)[number]; descending: boolean };
-  },
+  q: ListQuery<(typeof DOCTOR_ORDERING)[number]> & { specialization?: string },
 ): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
   if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.specialization]));
