@@ -109,6 +109,29 @@ function resourceWrites(table: keyof typeof RESOURCES): Operation[] {
   return [creation, ...updates];
 }
 
+/** An administrator's write that ends every session of another account (the caller is made an administrator). */
+function adminSignOut(route: string, suffix: string, init: (headers: Record<string, string>) => RequestInit, state: string): Operation {
+  return {
+    route,
+    audited: true,
+    writingRoundTrip: 1,
+    prepare: async (user, headers) => {
+      await makeAdmin(user);
+      const target = await newUser();
+      return {
+        path: `/api/admin/users/${target.id}/${suffix}`,
+        init: init(headers),
+        effects: async () => [
+          (await rows(
+            directSql().query(`SELECT 1 FROM users WHERE id = $1 AND ${state} AND tokens_valid_after IS NOT NULL`, [target.id]),
+          )) === 1,
+          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${target.id} AND revoked_at IS NOT NULL`)) === 1,
+        ],
+      };
+    },
+  };
+}
+
 const OPERATIONS: Operation[] = [
   ...resourceWrites("patients"),
   {
@@ -271,42 +294,9 @@ const OPERATIONS: Operation[] = [
       };
     },
   },
-  {
-    // Happened: the account deactivated, its access tokens refused and its refresh families revoked, audited.
-    route: "PATCH /api/admin/users/:id",
-    audited: true,
-    writingRoundTrip: 1,
-    prepare: async (user, headers) => {
-      await makeAdmin(user);
-      const target = await newUser();
-      return {
-        path: `/api/admin/users/${target.id}/`,
-        init: jsonRequest("PATCH", { is_active: false }, headers),
-        effects: async () => [
-          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${target.id} AND NOT is_active AND tokens_valid_after IS NOT NULL`)) === 1,
-          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${target.id} AND revoked_at IS NOT NULL`)) === 1,
-        ],
-      };
-    },
-  },
-  {
-    // Happened: the account signed out everywhere, audited.
-    route: "DELETE /api/admin/users/:id/sessions",
-    audited: true,
-    writingRoundTrip: 1,
-    prepare: async (user, headers) => {
-      await makeAdmin(user);
-      const target = await newUser();
-      return {
-        path: `/api/admin/users/${target.id}/sessions/`,
-        init: { method: "DELETE", headers },
-        effects: async () => [
-          (await rows(directSql()`SELECT 1 FROM users WHERE id = ${target.id} AND tokens_valid_after IS NOT NULL`)) === 1,
-          (await rows(directSql()`SELECT 1 FROM refresh_tokens WHERE user_id = ${target.id} AND revoked_at IS NOT NULL`)) === 1,
-        ],
-      };
-    },
-  },
+  // Happened: the account deactivated (or only signed out everywhere), its access tokens refused and refresh families revoked, audited.
+  adminSignOut("PATCH /api/admin/users/:id", "", (headers) => jsonRequest("PATCH", { is_active: false }, headers), "NOT is_active"),
+  adminSignOut("DELETE /api/admin/users/:id/sessions", "sessions/", (headers) => ({ method: "DELETE", headers }), "true"),
 ];
 
 /** Every operation under every fault at its first round trip, and the two-round-trip ones at their second too. */

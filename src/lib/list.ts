@@ -50,6 +50,14 @@ export const searchParam = textParam("search", 200);
 /** A LIKE pattern that matches `text` literally anywhere (with ESCAPE '\'). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** A list query as the queries take it: the page, the `search` as a LIKE pattern, the ordering. */
+export interface ListQuery<F extends string> {
+  limit: number;
+  offset: number;
+  pattern?: string;
+  ordering?: { field: F; descending: boolean };
+}
+
 export interface Page<T> {
   count: number;
   next: string | null;

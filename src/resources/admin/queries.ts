@@ -20,6 +20,7 @@ import {
   type WriteOutcome,
 } from "../../db/fragments";
 import { auditEvents, doctors, loginAttempts, mappings, patients, rowCounts, users } from "../../db/schema";
+import type { ListQuery } from "../../lib/list";
 import {
   type ADMIN_USER_ORDERING,
   type AdminStats,
@@ -68,14 +69,7 @@ const patientCount = (alias: string) =>
 export async function listUsers(
   db: Db,
   actor: Actor,
-  q: {
-    limit: number;
-    offset: number;
-    pattern?: string;
-    is_active?: boolean;
-    is_admin?: boolean;
-    ordering?: { field: (typeof ADMIN_USER_ORDERING)[number]; descending: boolean };
-  },
+  q: ListQuery<(typeof ADMIN_USER_ORDERING)[number]> & { is_active?: boolean; is_admin?: boolean },
 ): Promise<{ count: number; results: AdminUserRow[] }> {
   const conditions = [sql`true`];
   if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.email]));

@@ -24,6 +24,7 @@ import {
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { doctors, mappings, users } from "../../db/schema";
+import type { ListQuery } from "../../lib/list";
 import { type DOCTOR_ORDERING, type Doctor, doctorResponse } from "./schemas";
 
 /** A doctor with the `version` its ETag is made from (removed before the response). */
@@ -113,13 +114,7 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
 export async function listDoctors(
   db: Db,
   actor: Actor,
-  q: {
-    limit: number;
-    offset: number;
-    pattern?: string;
-    specialization?: string;
-    ordering?: { field: (typeof DOCTOR_ORDERING)[number]; descending: boolean };
-  },
+  q: ListQuery<(typeof DOCTOR_ORDERING)[number]> & { specialization?: string },
 ): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
   if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.specialization]));

@@ -26,6 +26,7 @@ import {
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
+import type { ListQuery } from "../../lib/list";
 import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
 
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL, fields?: SQL) =>
@@ -101,7 +102,7 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
 export async function listPatients(
   db: Db,
   actor: Actor,
-  q: { limit: number; offset: number; pattern?: string; ordering?: { field: (typeof PATIENT_ORDERING)[number]; descending: boolean } },
+  q: ListQuery<(typeof PATIENT_ORDERING)[number]>,
 ): Promise<{ count: number; results: Patient[] }> {
   const matches = sql`${t.ownerId} = ${actor.userId}${q.pattern === undefined ? sql`` : sql` AND ${matchesSearch(q.pattern, [t.name, t.email, t.phone])}`}`;
   const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
