@@ -146,6 +146,8 @@ export type WriteOutcome<T> =
   | { status: "forbidden" }
   | { status: "conflict" }
   | { status: "precondition_failed" }
+  /** A keyed DELETE found its row deleted under its lock by a request running at the same moment (KEY_IN_FLIGHT). */
+  | { status: "in_flight" }
   | { status: "ok"; value: T }
   | Replay<T>;
 
@@ -155,12 +157,13 @@ export function outcomeOf<T>(row: {
   allowed?: number;
   conflict?: number;
   body: T | null;
+  raced?: number;
   idem?: PriorRecord | null;
   replay?: T | null;
 }): WriteOutcome<T> {
   const replay = replayOf(row);
   if (replay) return replay;
-  if (row.found === 0) return { status: "not_found" };
+  if (row.found === 0) return row.raced ? { status: "in_flight" } : { status: "not_found" };
   if (row.allowed === 0) return { status: "forbidden" };
   if ((row.conflict ?? 0) > 0) return { status: "conflict" };
   if (row.body === null) return { status: "precondition_failed" };

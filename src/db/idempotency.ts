@@ -24,6 +24,9 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
+/** The 409 of a request that raced its own duplicate (same key, both running at once): its retry gets the replay. */
+export const KEY_IN_FLIGHT = "A request with this Idempotency-Key is already being processed; retry it to get its answer.";
+
 /** The statuses a recorded write answered (and a replay answers again). */
 export type RecordedStatus = 200 | 201 | 204;
 
@@ -61,6 +64,14 @@ export function idempotency(userId: string, key: IdempotencyKey | undefined) {
       FROM ${sql.identifier(done)} WHERE ${keyHash}::text IS NOT NULL)`,
     /** The summary column `idem`: the earlier record (null when there is none). */
     column: sql`(SELECT json_build_object('matches', matches, 'status', status, 'resource_id', resource_id) FROM ${sql.identifier(PRIOR_CTE)}) AS idem`,
+    /**
+     * The summary column `raced`, for a DELETE: the statement's snapshot still
+     * shows the row its locked read no longer finds, so a request running at
+     * the same moment deleted it — with a key, most likely this one's racing
+     * duplicate, which must get 409 or the replay, never a 404. Without a key: 0.
+     */
+    raced: (table: SQL, condition: SQL) =>
+      keyHash === null ? sql`0 AS raced` : sql`(SELECT count(*) FROM ${table} WHERE ${condition})::int AS raced`,
     /** The id the earlier record names, to read the resource as it is now. */
     replayId: sql`(SELECT resource_id FROM ${sql.identifier(PRIOR_CTE)} WHERE matches)`,
   };

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { WriteOutcome } from "../db/fragments";
+import { KEY_IN_FLIGHT } from "../db/idempotency";
 import { etagOf, ifNoneMatchHits } from "./etag";
 import { problem } from "./problem";
 
@@ -61,6 +62,8 @@ export function unwrap<T>(outcome: WriteOutcome<T>, messages: OutcomeMessages): 
       throw problem(409, messages.conflict ?? "The request conflicts with the resource's current state.");
     case "precondition_failed":
       throw problem(412, "The resource has changed since the ETag given in If-Match.");
+    case "in_flight":
+      throw problem(409, KEY_IN_FLIGHT);
   }
 }
 

@@ -10,6 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
 import { classifyDbError, USER_FOREIGN_KEYS } from "../db/errors";
 import { ACTOR_SQLSTATE } from "../db/fragments";
+import { KEY_IN_FLIGHT } from "../db/idempotency";
 import { CONSTRAINTS } from "../db/schema";
 import { logError } from "../lib/log";
 import { problem, problemResponse, serviceUnavailable } from "../lib/problem";
@@ -29,7 +30,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (db?.constraint && USER_FOREIGN_KEYS.has(db.constraint)) return unauthorized().getResponse();
   // A racing duplicate of an idempotent write: its statement (write included) rolled back when it met the winner's key.
   if (db?.constraint === CONSTRAINTS.idempotencyKeys) {
-    return problem(409, "A request with this Idempotency-Key is already being processed; retry it to get its answer.").getResponse();
+    return problem(409, KEY_IN_FLIGHT).getResponse();
   }
   if (db?.unavailable) {
     logError("db.unavailable", { requestId, code: db.code, path: c.req.routePath });

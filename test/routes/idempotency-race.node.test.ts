@@ -3,7 +3,8 @@
  * deployable bundle in four workerd instances (Miniflare) on one database,
  * and ten identical requests with one Idempotency-Key sent to all of them at
  * once. However they interleave, the write happens once; every other answer
- * is the replay or a 409 (a racing DELETE may find the row already gone: 404).
+ * is the replay or a 409 — a racing DELETE too, which finds the row gone
+ * under its lock and so knows a request raced it.
  * Read back through the API.
  */
 import type { Miniflare } from "miniflare";
@@ -94,9 +95,29 @@ describe("Idempotency-Key across Worker instances", () => {
     expect(page.count).toBe(1);
   });
 
-  it("deletes a doctor once for identical DELETEs with one key", { timeout: 60_000 }, async () => {
+  it("deletes a doctor once for identical DELETEs with one key: the others get 409 or the replay, never 404", {
+    timeout: 60_000,
+  }, async () => {
     const doctor = await created("/api/doctors/", { name: "Dr Race", specialization: "Racing" });
-    await race("DELETE", `/api/doctors/${doctor}/`, undefined, 204, [409, 404]);
+    await race("DELETE", `/api/doctors/${doctor}/`, undefined, 204);
     expect((await send(2, "GET", `/api/doctors/${doctor}/`)).status).toBe(404);
+  });
+
+  it("deletes a patient once for identical DELETEs with one key: the others get 409 or the replay, never 404", {
+    timeout: 60_000,
+  }, async () => {
+    const id = await created("/api/patients/", { name: "Race", date_of_birth: "1980-02-03", gender: "other" });
+    await race("DELETE", `/api/patients/${id}/`, undefined, 204);
+    expect((await send(2, "GET", `/api/patients/${id}/`)).status).toBe(404);
+  });
+
+  it("deletes a mapping once for identical DELETEs with one key: the others get 409 or the replay, never 404", {
+    timeout: 60_000,
+  }, async () => {
+    const patient = await created("/api/patients/", { name: "Race", date_of_birth: "1980-02-03", gender: "other" });
+    const doctor = await created("/api/doctors/", { name: "Dr Race", specialization: "Racing" });
+    const mapping = await created("/api/mappings/", { patient_id: patient, doctor_id: doctor });
+    await race("DELETE", `/api/mappings/${mapping}/`, undefined, 204);
+    expect((await send(2, "GET", `/api/mappings/${mapping}/`)).status).toBe(404);
   });
 });

@@ -107,7 +107,8 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
       RETURNING ${t.id}
     ), ${idem.record(204, "doctor", "del")}
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
-           (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body, ${idem.column}`);
+           (SELECT count(*) FROM assigned)::int AS conflict, (SELECT true FROM del) AS body, ${idem.column},
+           ${idem.raced(sql`${t}`, sql`${t.id} = ${id}`)}`);
   return outcomeOf(rows[0]);
 }
 

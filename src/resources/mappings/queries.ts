@@ -98,7 +98,8 @@ export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: s
       DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "mapping", "del")},
     audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},
+           ${idem.raced(sql`${t}`, ownMapping(actor, id))}`);
   return outcomeOf(rows[0]);
 }
 

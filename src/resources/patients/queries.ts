@@ -95,7 +95,8 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
       DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "patient", "del")},
     audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},
+           ${idem.raced(sql`${t}`, ownPatient(actor, id))}`);
   return outcomeOf(rows[0]);
 }
 
