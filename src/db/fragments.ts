@@ -5,6 +5,7 @@
  */
 import { getTableName, type SQL, sql, type Table } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { containsPattern } from "../lib/list";
 import { type IdempotencyKey, type PriorRecord, type Replay, replayAudit, replayOf } from "./idempotency";
 import { type AUDIT_ACTIONS, type AUDIT_RESOURCE_TYPES, auditEvents, rowCounts } from "./schema";
 
@@ -178,12 +179,14 @@ export function auditOutcome(done: string, checks: { found?: string; conflict?: 
   );
 }
 
-/** A list's `search`: the literal pattern (containsPattern) in any of `columns`, case-insensitively. */
-export const matchesSearch = (pattern: string, columns: AnyPgColumn[]) =>
-  sql`(${sql.join(
+/** A list's `search` text, literally (containsPattern), in any of `columns`, case-insensitively. */
+export function matchesSearch(search: string, columns: AnyPgColumn[]): SQL {
+  const pattern = containsPattern(search);
+  return sql`(${sql.join(
     columns.map((c) => sql`${c} ILIKE ${pattern} ESCAPE '\\'`),
     sql` OR `,
   )})`;
+}
 
 /** The owner doctors are counted under in row_counts: they have none. */
 const EVERYONE = "00000000-0000-0000-0000-000000000000";

@@ -50,11 +50,11 @@ export const searchParam = textParam("search", 200);
 /** A LIKE pattern that matches `text` literally anywhere (with ESCAPE '\'). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** A list query as the queries take it: the page, the `search` as a LIKE pattern, the ordering. */
+/** A list query as the queries take it: the page, the `search` text (matched by matchesSearch), the ordering. */
 export interface ListQuery<F extends string> {
   limit: number;
   offset: number;
-  pattern?: string;
+  search?: string;
   ordering?: { field: F; descending: boolean };
 }
 

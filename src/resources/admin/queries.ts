@@ -72,7 +72,7 @@ export async function listUsers(
   q: ListQuery<(typeof ADMIN_USER_ORDERING)[number]> & { is_active?: boolean; is_admin?: boolean },
 ): Promise<{ count: number; results: AdminUserRow[] }> {
   const conditions = [sql`true`];
-  if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.email]));
+  if (q.search !== undefined) conditions.push(matchesSearch(q.search, [t.name, t.email]));
   if (q.is_active !== undefined) conditions.push(sql`${t.isActive} = ${q.is_active}`);
   if (q.is_admin !== undefined) conditions.push(sql`${t.isAdmin} = ${q.is_admin}`);
   const matches = sql.join(conditions, sql` AND `);

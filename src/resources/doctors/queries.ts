@@ -118,7 +118,7 @@ export async function listDoctors(
   q: ListQuery<(typeof DOCTOR_ORDERING)[number]> & { specialization?: string },
 ): Promise<{ count: number; results: Doctor[] }> {
   const conditions = [sql`true`];
-  if (q.pattern !== undefined) conditions.push(matchesSearch(q.pattern, [t.name, t.specialization]));
+  if (q.search !== undefined) conditions.push(matchesSearch(q.search, [t.name, t.specialization]));
   if (q.specialization !== undefined) conditions.push(sql`lower(${t.specialization}) = lower(${q.specialization})`);
   const matches = sql.join(conditions, sql` AND `);
   const column = doctorResponse.fields[q.ordering?.field ?? "created_at"];

@@ -9,7 +9,7 @@ import { classifyDbError } from "../../db/errors";
 import type { ColumnValues } from "../../db/fragments";
 import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
-import { containsPattern, envelope } from "../../lib/list";
+import { envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet, type OutcomeMessages } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -66,10 +66,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     queryParams(doctorListQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listDoctors(c.var.db, actorOf(c), {
-        ...q,
-        pattern: q.search === undefined ? undefined : containsPattern(q.search),
-      });
+      const page = await listDoctors(c.var.db, actorOf(c), q);
       return c.json(envelope(c, q, page.count, page.results));
     },
   )

@@ -105,13 +105,13 @@ export async function listPatients(
   actor: Actor,
   q: ListQuery<(typeof PATIENT_ORDERING)[number]>,
 ): Promise<{ count: number; results: Patient[] }> {
-  const matches = sql`${t.ownerId} = ${actor.userId}${q.pattern === undefined ? sql`` : sql` AND ${matchesSearch(q.pattern, [t.name, t.email, t.phone])}`}`;
+  const matches = sql`${t.ownerId} = ${actor.userId}${q.search === undefined ? sql`` : sql` AND ${matchesSearch(q.search, [t.name, t.email, t.phone])}`}`;
   const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const p = alias(t, "p");
   const { rows } = await db.execute<{ count: number; results: Patient[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.pattern !== undefined, matches)} AS count,
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.search !== undefined, matches)} AS count,
            (SELECT coalesce(json_agg(${patientResponse.json("p")} ORDER BY ${orderBy(column, t.id, descending, "p")}), '[]'::json)
             FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)}
                   LIMIT ${q.limit} OFFSET ${q.offset}) ${p}) AS results`);

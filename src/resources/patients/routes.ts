@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import type { ColumnValues } from "../../db/fragments";
 import { ifMatchVersions } from "../../lib/etag";
-import { containsPattern, envelope } from "../../lib/list";
+import { envelope } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -41,10 +41,7 @@ export const patientRoutes = new Hono<AppEnv>()
     queryParams(patientListQuery),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listPatients(c.var.db, actorOf(c), {
-        ...q,
-        pattern: q.search === undefined ? undefined : containsPattern(q.search),
-      });
+      const page = await listPatients(c.var.db, actorOf(c), q);
       return c.json(envelope(c, q, page.count, page.results));
     },
   )
