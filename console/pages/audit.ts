@@ -14,7 +14,7 @@ const every =
   <const V extends readonly T[]>(values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> })) =>
     values;
 const RESOURCE_TYPES = every<NonNullable<AuditQuery["resource_type"]>>()(["patient", "mapping", "user"]);
-const ACTIONS = every<NonNullable<AuditQuery["action"]>>()(["create", "read", "update", "delete", "list", "revoke"]);
+const ACTIONS = every<NonNullable<AuditQuery["action"]>>()(["create", "read", "update", "delete", "list", "revoke", "sync"]);
 const OUTCOMES = every<NonNullable<AuditQuery["outcome"]>>()([
   "success",
   "not_found",

@@ -2,7 +2,8 @@
  * Applies the drizzle-kit migrations in drizzle/ with Drizzle's own
  * migrators, so PGlite, a local PostgreSQL and Neon all record them in the
  * same drizzle.__drizzle_migrations table; then gives every table the schema
- * marks rowCounted() its row_counts triggers (a no-op where they exist).
+ * marks rowCounted() its row_counts triggers, and every table it marks
+ * synced() its sync feed triggers (no-ops where they exist).
  */
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
@@ -12,12 +13,16 @@ import { migrate as migrateNodePostgres } from "drizzle-orm/node-postgres/migrat
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
-import { ROW_COUNTED_TABLES } from "../../src/db/schema.ts";
+import { ROW_COUNTED_TABLES, SYNCED_TABLES } from "../../src/db/schema.ts";
 
-/** One `row_counts_track` call per counted table (drizzle/0006): each is its own transaction. */
-async function trackRowCounts(query: (text: string, params: string[]) => Promise<unknown>) {
+/** One `row_counts_track` call per counted table (drizzle/0006) and one `sync_track` per synced table (drizzle/0009): each is its own transaction. */
+async function trackMarkedTables(query: (text: string, params: string[]) => Promise<unknown>) {
   for (const { table, scope } of ROW_COUNTED_TABLES) {
     await query("SELECT row_counts_track($1::regclass, $2)", [getTableName(table), scope]);
+  }
+  // The sync feed's stamp and tombstone triggers (drizzle/0009).
+  for (const { table, type, scope } of SYNCED_TABLES) {
+    await query("SELECT sync_track($1::regclass, $2, $3)", [getTableName(table), type, scope]);
   }
 }
 
@@ -28,7 +33,7 @@ export type MigrationTarget = { kind: "pglite"; db: PGlite } | { kind: "postgres
 export async function applyMigrations(target: MigrationTarget): Promise<void> {
   if (target.kind === "pglite") {
     await migratePglite(drizzlePglite(target.db), { migrationsFolder });
-    await trackRowCounts((text, params) => target.db.query(text, params));
+    await trackMarkedTables((text, params) => target.db.query(text, params));
     return;
   }
   const client = new pg.Client({ connectionString: target.connectionString, options: "-c TimeZone=UTC" });
@@ -37,7 +42,7 @@ export async function applyMigrations(target: MigrationTarget): Promise<void> {
     // Migration notices ("schema drizzle already exists, skipping") are noise here.
     client.on("notice", () => {});
     await migrateNodePostgres(drizzleNodePostgres(client), { migrationsFolder });
-    await trackRowCounts((text, params) => client.query(text, params));
+    await trackMarkedTables((text, params) => client.query(text, params));
   } finally {
     await client.end();
   }

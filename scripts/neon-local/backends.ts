@@ -40,9 +40,10 @@ export interface Backend {
   /**
    * Runs every query in one transaction; any error rolls back all of them.
    * With `commit: false` the transaction is rolled back even on success
-   * (fault injection: a connection lost before COMMIT).
+   * (fault injection: a connection lost before COMMIT); `beforeCommit` runs
+   * between the last query and the COMMIT (fault injection: a slow commit).
    */
-  batch(qs: SqlQuery[], options: BatchOptions, commit?: boolean): Promise<SqlResult[]>;
+  batch(qs: SqlQuery[], options: BatchOptions, commit?: boolean, beforeCommit?: () => Promise<void>): Promise<SqlResult[]>;
   close(): Promise<void>;
 }
 
@@ -111,13 +112,14 @@ export async function createPgliteBackend(options: { dataDir?: string } = {}): P
     async query(q) {
       return toResult(q, await db.query(q.query, q.params, queryOptions));
     },
-    async batch(qs, batchOptions, commit = true) {
+    async batch(qs, batchOptions, commit = true, beforeCommit) {
       // PGlite has one session: transaction() holds it, so other requests wait.
       return db.transaction(async (tx) => {
         const mode = setTransaction(batchOptions);
         if (mode) await tx.query(mode);
         const results: SqlResult[] = [];
         for (const q of qs) results.push(toResult(q, await tx.query(q.query, q.params, queryOptions)));
+        await beforeCommit?.();
         if (!commit) await tx.rollback();
         return results;
       });
@@ -165,7 +167,7 @@ export async function createPostgresBackend(connectionString: string): Promise<B
     kind: "postgres",
     description: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
     query: (q) => run(pool, q),
-    async batch(qs, batchOptions, commit = true) {
+    async batch(qs, batchOptions, commit = true, beforeCommit) {
       const client = await pool.connect();
       let broken = false;
       try {
@@ -174,6 +176,7 @@ export async function createPostgresBackend(connectionString: string): Promise<B
         if (mode) await client.query(mode);
         const results: SqlResult[] = [];
         for (const q of qs) results.push(await run(client, q));
+        await beforeCommit?.();
         await client.query(commit ? "COMMIT" : "ROLLBACK");
         return results;
       } catch (error) {

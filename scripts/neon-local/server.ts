@@ -63,6 +63,11 @@ class BadRequest extends Error {}
  * - `drop-after-commit`: the SQL runs and commits, and the connection is cut;
  * - `error-after-commit`: the SQL runs and commits, and the answer is HTTP 500;
  * - `hang-after-commit`: the SQL runs and commits, and no answer comes.
+ * Neither, but slow:
+ * - `slow-commit`: the SQL runs as one transaction that waits a random 0–50
+ *   ms before its COMMIT, then answers as usual, as a loaded database does:
+ *   transactions that started in one order commit in another (the sync
+ *   feed's concurrency test).
  * A fault set `from` N spares the connection's first N − 1 SQL requests, so
  * that a later round trip of one API request (login's second) can be hit.
  */
@@ -74,8 +79,10 @@ export const FAULTS = [
   "drop-after-commit",
   "error-after-commit",
   "hang-after-commit",
+  "slow-commit",
 ] as const;
 export type Fault = (typeof FAULTS)[number];
+const SLOW_COMMIT_MAX_MS = 50;
 
 interface FaultState {
   mode: Fault;
@@ -241,6 +248,13 @@ export async function startNeonLocalServer(backend: Backend, options: NeonLocalO
         : { ...r, rowAsArray: false, rows: r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]]))) };
 
     const batch = (body as { queries?: unknown }).queries;
+    if (fault === "slow-commit") {
+      const qs = Array.isArray(batch) ? batch.map(parseQuery) : [parseQuery(body)];
+      count(connectionKey(connection), qs.length);
+      const wait = () => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * SLOW_COMMIT_MAX_MS));
+      const results = await backend.batch(qs, batchOptions(req), true, wait);
+      return send(res, 200, Array.isArray(batch) ? { results: results.map(shape) } : shape(results[0]));
+    }
     if (fault !== undefined) {
       // Every after-SQL fault: the SQL runs as one transaction, then the answer goes wrong.
       const qs = Array.isArray(batch) ? batch.map(parseQuery) : [parseQuery(body)];

@@ -8,6 +8,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   date,
   foreignKey,
   index,
@@ -23,7 +24,7 @@ import {
 } from "drizzle-orm/pg-core";
 
 export const GENDERS = ["male", "female", "other", "unknown"] as const;
-export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list", "revoke"] as const;
+export const AUDIT_ACTIONS = ["create", "read", "update", "delete", "list", "revoke", "sync"] as const;
 export const AUDIT_RESOURCE_TYPES = ["patient", "mapping", "user"] as const;
 /** `replayed`: a retry answered from its Idempotency-Key; `key_mismatch`: the key was used before with another request (422). */
 export const AUDIT_OUTCOMES = ["success", "not_found", "conflict", "precondition_failed", "replayed", "key_mismatch"] as const;
@@ -48,6 +49,34 @@ export const CONSTRAINTS = {
  * everyone under the nil UUID ("all"). A list's unfiltered `count` reads it.
  */
 export type RowCountScope = "owner" | "all";
+
+/**
+ * What the sync feed (GET /api/sync/, docs/SYNC.md) carries, in the order it
+ * hands out changes made by one transaction: doctors before the patients
+ * and mappings that may refer to them.
+ */
+export const SYNC_TYPES = ["doctor", "patient", "mapping"] as const;
+export type SyncType = (typeof SYNC_TYPES)[number];
+/** Who sees a synced table's rows: their owner ("owner"), or every user ("all"). */
+export type SyncScope = "owner" | "all";
+/** The tables the sync feed carries, filled by synced() below. */
+export const SYNCED_TABLES: { table: PgTable; type: SyncType; scope: SyncScope }[] = [];
+
+/**
+ * Marks a table for the sync feed: scripts/lib/migrate.ts gives it its
+ * triggers (sync_track, drizzle/0009), which stamp every written row with
+ * the writing transaction's id and leave a tombstone for every deleted one.
+ * The table declares the stamp itself (syncXid()) and its feed index.
+ */
+function synced<T extends PgTable>(table: T, type: SyncType, scope: SyncScope): T {
+  SYNCED_TABLES.push({ table, type, scope });
+  return table;
+}
+
+/** Postgres's 64-bit transaction id (xid8): compared, never converted, so JS keeps it as text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
+/** The id of the transaction that last wrote the row (set by sync_track's trigger): the sync feed's order. */
+const syncXid = () => xid8("sync_xid").notNull().default(sql`pg_current_xact_id()`);
 
 /** The tables row_counts keeps, filled by rowCounted() below. */
 export const ROW_COUNTED_TABLES: { table: PgTable; scope: RowCountScope }[] = [];
@@ -136,104 +165,152 @@ export const loginAttempts = pgTable(
   (t) => [check("login_attempts_failures_non_negative", sql`${t.failures} >= 0`), index("login_attempts_window_idx").on(t.windowStartedAt)],
 );
 
-export const patients = rowCounted(
-  pgTable(
-    "patients",
-    {
-      id: id(),
-      ownerId: uuid("owner_id")
-        .notNull()
-        .references(() => users.id),
-      name: text("name").notNull(),
-      dateOfBirth: date("date_of_birth", { mode: "string" }).notNull(),
-      gender: text("gender", { enum: GENDERS }).notNull(),
-      phone: text("phone"),
-      email: text("email"),
-      address: text("address"),
-      medicalHistory: text("medical_history"),
-      /** Bumped on every write; the ETag is derived from it. */
-      version: integer("version").notNull().default(1),
-      createdAt: createdAt(),
-      updatedAt: updatedAt(),
-    },
-    (t) => [
-      // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
-      unique("patients_id_owner_key").on(t.id, t.ownerId),
-      // The patient list: owner filter + each ordering (default created_at), ties broken by id.
-      index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
-      index("patients_owner_name_idx").on(t.ownerId, t.name, t.id),
-      index("patients_owner_date_of_birth_idx").on(t.ownerId, t.dateOfBirth, t.id),
-      index("patients_owner_updated_idx").on(t.ownerId, t.updatedAt, t.id),
-      check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
-      check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
-      check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
-      check("patients_phone_length", sql`char_length(${t.phone}) BETWEEN 7 AND 32`),
-      check("patients_address_length", sql`char_length(${t.address}) <= 500`),
-      check("patients_medical_history_length", sql`char_length(${t.medicalHistory}) <= 10000`),
-    ],
+export const patients = synced(
+  rowCounted(
+    pgTable(
+      "patients",
+      {
+        id: id(),
+        ownerId: uuid("owner_id")
+          .notNull()
+          .references(() => users.id),
+        name: text("name").notNull(),
+        dateOfBirth: date("date_of_birth", { mode: "string" }).notNull(),
+        gender: text("gender", { enum: GENDERS }).notNull(),
+        phone: text("phone"),
+        email: text("email"),
+        address: text("address"),
+        medicalHistory: text("medical_history"),
+        /** Bumped on every write; the ETag is derived from it. */
+        version: integer("version").notNull().default(1),
+        createdAt: createdAt(),
+        updatedAt: updatedAt(),
+        syncXid: syncXid(),
+      },
+      (t) => [
+        // The owner's sync feed, in transaction order (docs/SYNC.md).
+        index("patients_owner_sync_idx").on(t.ownerId, t.syncXid, t.id),
+        // Lets mappings reference (patient, owner) so a mapping's owner can never disagree with its patient's.
+        unique("patients_id_owner_key").on(t.id, t.ownerId),
+        // The patient list: owner filter + each ordering (default created_at), ties broken by id.
+        index("patients_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+        index("patients_owner_name_idx").on(t.ownerId, t.name, t.id),
+        index("patients_owner_date_of_birth_idx").on(t.ownerId, t.dateOfBirth, t.id),
+        index("patients_owner_updated_idx").on(t.ownerId, t.updatedAt, t.id),
+        check("patients_gender_valid", sql`${t.gender} IN (${inList(GENDERS)})`),
+        check("patients_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+        check("patients_date_of_birth_range", sql`${t.dateOfBirth} >= DATE '1900-01-01'`),
+        check("patients_phone_length", sql`char_length(${t.phone}) BETWEEN 7 AND 32`),
+        check("patients_address_length", sql`char_length(${t.address}) <= 500`),
+        check("patients_medical_history_length", sql`char_length(${t.medicalHistory}) <= 10000`),
+      ],
+    ),
+    "owner",
   ),
+  "patient",
   "owner",
 );
 
-export const doctors = rowCounted(
-  pgTable(
-    "doctors",
-    {
-      id: id(),
-      createdBy: uuid("created_by")
-        .notNull()
-        .references(() => users.id),
-      name: text("name").notNull(),
-      specialization: text("specialization").notNull(),
-      email: text("email"),
-      phone: text("phone"),
-      licenseNumber: text("license_number"),
-      version: integer("version").notNull().default(1),
-      createdAt: createdAt(),
-      updatedAt: updatedAt(),
-    },
-    (t) => [
-      // License numbers are unique case-insensitively; many doctors may have none.
-      uniqueIndex(CONSTRAINTS.doctorsLicenseNumber).on(sql`lower(${t.licenseNumber})`),
-      // The doctor list's default order, and its exact specialization filter.
-      index("doctors_created_idx").on(t.createdAt, t.id),
-      index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
-      index("doctors_created_by_idx").on(t.createdBy),
-      check("doctors_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
-      check("doctors_specialization_length", sql`char_length(${t.specialization}) BETWEEN 1 AND 100`),
-      check("doctors_license_number_length", sql`char_length(${t.licenseNumber}) BETWEEN 1 AND 50`),
-    ],
+export const doctors = synced(
+  rowCounted(
+    pgTable(
+      "doctors",
+      {
+        id: id(),
+        createdBy: uuid("created_by")
+          .notNull()
+          .references(() => users.id),
+        name: text("name").notNull(),
+        specialization: text("specialization").notNull(),
+        email: text("email"),
+        phone: text("phone"),
+        licenseNumber: text("license_number"),
+        version: integer("version").notNull().default(1),
+        createdAt: createdAt(),
+        updatedAt: updatedAt(),
+        syncXid: syncXid(),
+      },
+      (t) => [
+        // Everyone's sync feed of the directory (docs/SYNC.md).
+        index("doctors_sync_idx").on(t.syncXid, t.id),
+        // License numbers are unique case-insensitively; many doctors may have none.
+        uniqueIndex(CONSTRAINTS.doctorsLicenseNumber).on(sql`lower(${t.licenseNumber})`),
+        // The doctor list's default order, and its exact specialization filter.
+        index("doctors_created_idx").on(t.createdAt, t.id),
+        index("doctors_specialization_idx").on(sql`lower(${t.specialization})`),
+        index("doctors_created_by_idx").on(t.createdBy),
+        check("doctors_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 200`),
+        check("doctors_specialization_length", sql`char_length(${t.specialization}) BETWEEN 1 AND 100`),
+        check("doctors_license_number_length", sql`char_length(${t.licenseNumber}) BETWEEN 1 AND 50`),
+      ],
+    ),
+    "all",
   ),
+  "doctor",
   "all",
 );
 
-export const mappings = rowCounted(
-  pgTable(
-    "patient_doctor_mappings",
-    {
-      id: id(),
-      patientId: uuid("patient_id").notNull(),
-      doctorId: uuid("doctor_id").notNull(),
-      /** The patient's owner, copied so the owner's mapping list needs no join; the FK keeps it true. */
-      ownerId: uuid("owner_id").notNull(),
-      createdAt: createdAt(),
-    },
-    (t) => [
-      unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
-      // Deleting a patient removes its mappings.
-      foreignKey({
-        name: CONSTRAINTS.mappingsPatient,
-        columns: [t.patientId, t.ownerId],
-        foreignColumns: [patients.id, patients.ownerId],
-      }).onDelete("cascade"),
-      // A doctor with mappings cannot be deleted.
-      foreignKey({ name: CONSTRAINTS.mappingsDoctor, columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
-      index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
-      index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
-      index("mappings_doctor_idx").on(t.doctorId),
-    ],
+export const mappings = synced(
+  rowCounted(
+    pgTable(
+      "patient_doctor_mappings",
+      {
+        id: id(),
+        patientId: uuid("patient_id").notNull(),
+        doctorId: uuid("doctor_id").notNull(),
+        /** The patient's owner, copied so the owner's mapping list needs no join; the FK keeps it true. */
+        ownerId: uuid("owner_id").notNull(),
+        createdAt: createdAt(),
+        syncXid: syncXid(),
+      },
+      (t) => [
+        // The owner's sync feed (docs/SYNC.md).
+        index("mappings_owner_sync_idx").on(t.ownerId, t.syncXid, t.id),
+        unique("mappings_patient_doctor_key").on(t.patientId, t.doctorId),
+        // Deleting a patient removes its mappings.
+        foreignKey({
+          name: CONSTRAINTS.mappingsPatient,
+          columns: [t.patientId, t.ownerId],
+          foreignColumns: [patients.id, patients.ownerId],
+        }).onDelete("cascade"),
+        // A doctor with mappings cannot be deleted.
+        foreignKey({ name: CONSTRAINTS.mappingsDoctor, columns: [t.doctorId], foreignColumns: [doctors.id] }).onDelete("restrict"),
+        index("mappings_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+        index("mappings_patient_created_idx").on(t.patientId, t.createdAt, t.id),
+        index("mappings_doctor_idx").on(t.doctorId),
+      ],
+    ),
+    "owner",
   ),
+  "mapping",
   "owner",
+);
+
+/**
+ * What the sync feed remembers of deleted rows (docs/SYNC.md): the type, the
+ * id and who may see it — never any of the row's data. Written by
+ * sync_track's delete trigger (drizzle/0009), kept SYNC_TOMBSTONE_DAYS, then
+ * removed by the scheduled clean-up.
+ */
+export const syncTombstones = pgTable(
+  "sync_tombstones",
+  {
+    resourceType: text("resource_type", { enum: SYNC_TYPES }).notNull(),
+    id: uuid("id").notNull(),
+    /** The owner of a deleted patient or mapping; the nil UUID for a doctor, whom every user sees. */
+    ownerId: uuid("owner_id").notNull(),
+    /** The deleting transaction's id. */
+    syncXid: syncXid(),
+    deletedAt: timestamptz("deleted_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "sync_tombstones_pkey", columns: [t.resourceType, t.id] }),
+    // One feed per (owner, type), in transaction order.
+    index("sync_tombstones_feed_idx").on(t.ownerId, t.resourceType, t.syncXid, t.id),
+    // The scheduled clean-up finds expired tombstones by it.
+    index("sync_tombstones_deleted_idx").on(t.deletedAt),
+    check("sync_tombstones_resource_type_valid", sql`${t.resourceType} IN (${inList(SYNC_TYPES)})`),
+  ],
 );
 
 /**

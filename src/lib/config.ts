@@ -23,6 +23,7 @@ const VARIABLES = [
   "PASSWORD_ITERATIONS",
   "LOGIN_MAX_FAILURES",
   "LOGIN_WINDOW_MINUTES",
+  "SYNC_TOMBSTONE_DAYS",
   "CLEANUP_BATCH_ROWS",
   "CLEANUP_MAX_BATCHES",
   "ALLOWED_HOSTS",
@@ -86,8 +87,13 @@ const authSchema = z.object({
   LOGIN_WINDOW_MINUTES: loginWindowMinutes,
 });
 
+/** How long the sync feed remembers a deletion, and so how old a sync cursor may be (docs/SYNC.md). */
+const syncSchema = z.object({
+  SYNC_TOMBSTONE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+});
+
 /** The scheduled clean-up (src/scheduled/cleanup.ts): rows per DELETE, and DELETEs per table per run. */
-const cleanupSchema = z.object({
+const cleanupSchema = syncSchema.extend({
   LOGIN_WINDOW_MINUTES: loginWindowMinutes,
   CLEANUP_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1000),
   CLEANUP_MAX_BATCHES: z.coerce.number().int().min(1).max(1000).default(20),
@@ -118,6 +124,7 @@ export function isLoopbackUrl(url: string): boolean {
 }
 export type AuthConfig = z.output<typeof authSchema>;
 export type CleanupConfig = z.output<typeof cleanupSchema>;
+export type SyncConfig = z.output<typeof syncSchema>;
 export interface HttpConfig {
   /** Host patterns; `*` allows any host. */
   allowedHosts: string[];
@@ -148,6 +155,7 @@ function cached<S extends z.ZodType, T = z.output<S>>(schema: S, finish: (v: z.o
 export const parseDatabaseConfig = cached(databaseSchema);
 export const parseAuthConfig = cached(authSchema);
 export const parseCleanupConfig = cached(cleanupSchema);
+export const parseSyncConfig = cached(syncSchema);
 export const parseHttpConfig = cached(
   httpSchema,
   (v): HttpConfig => ({
@@ -185,4 +193,12 @@ export function authConfig(env: Bindings, requestId?: string): AuthConfig {
   if (parsed.ok) return parsed.value;
   logError("config.auth_invalid", { reason: parsed.reason, requestId });
   throw problem(500, "Authentication is not configured on this server.");
+}
+
+/** The sync settings, or a 500 problem (and a log line saying why). */
+export function syncConfig(env: Bindings, requestId?: string): SyncConfig {
+  const parsed = parseSyncConfig(env);
+  if (parsed.ok) return parsed.value;
+  logError("config.sync_invalid", { reason: parsed.reason, requestId });
+  throw problem(500, "Sync is not configured on this server.");
 }

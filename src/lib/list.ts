@@ -9,7 +9,8 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { codePoints, storable } from "./fields";
 
-const integer = (name: string, min: number, max: number, fallback: number) =>
+/** A whole-number query parameter in [min, max], `fallback` when absent. */
+export const integer = (name: string, min: number, max: number, fallback: number) =>
   z
     .string()
     .regex(/^\d+$/, `${name} must be an integer.`)

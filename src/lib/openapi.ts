@@ -30,6 +30,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "No such resource, or not the caller's.",
   405: "Method not allowed here (see `Allow`).",
   409: "Conflicts with the current state, or (with an Idempotency-Key) a request with the same key is still being processed: retry it.",
+  410: "The sync cursor is older than deletions are remembered (SYNC_TOMBSTONE_DAYS): sync again from the start, without `since`.",
   412: "The If-Match ETag is stale; nothing changed.",
   413: "Body over 64 KiB.",
   415: "Body not sent as application/json.",

@@ -9,7 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface RouteDescription {
   /** Unique and readable: `listPatients`, `createPatient`, … (client generators name methods after it). */

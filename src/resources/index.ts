@@ -13,6 +13,7 @@ import { doctorRoutes } from "./doctors/routes";
 import { healthRoutes } from "./health/routes";
 import { mappingRoutes } from "./mappings/routes";
 import { patientRoutes } from "./patients/routes";
+import { syncRoutes } from "./sync/routes";
 
 export const resources = [
   { path: "/api/auth", router: authRoutes, tag: { name: "auth", description: "Accounts and tokens." } },
@@ -26,6 +27,11 @@ export const resources = [
     path: "/api/mappings",
     router: mappingRoutes,
     tag: { name: "mappings", description: "Assignments of doctors to the caller's patients." },
+  },
+  {
+    path: "/api/sync",
+    router: syncRoutes,
+    tag: { name: "sync", description: "Changes since a cursor, for offline clients." },
   },
   { path: "/api/audit", router: auditRoutes, tag: { name: "audit", description: "The audit trail, for administrators." } },
   {

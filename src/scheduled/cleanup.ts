@@ -34,6 +34,13 @@ export const EXPIRING_ROWS: ExpiringRows[] = [
   },
   // Kept 24 hours (docs/BEHAVIOUR.md): long enough for any client's retries of one action.
   { table: "idempotency_keys", key: ["user_id", "key_hash"], stale: () => sql`t.created_at <= now() - interval '24 hours'` },
+  // A sync cursor older than SYNC_TOMBSTONE_DAYS is refused (410), so no client still needs these. The hour's margin covers a
+  // deleting transaction that committed a little after its now() (docs/SYNC.md).
+  {
+    table: "sync_tombstones",
+    key: ["resource_type", "id"],
+    stale: (c) => sql`t.deleted_at <= now() - make_interval(days => ${c.SYNC_TOMBSTONE_DAYS}) - interval '1 hour'`,
+  },
 ];
 
 async function deleteBatch(db: Db, rows: ExpiringRows, config: CleanupConfig): Promise<number> {
