@@ -9,6 +9,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index";
+import { encodeCursor } from "../src/lib/cursor";
+import { NIL_UUID } from "../src/resources/sync/schemas";
 import {
   call,
   callWithEnv,
@@ -564,6 +566,25 @@ const TABLE: Record<string, Outcome[]> = {
     ...unauthenticated("POST", () => "/api/auth/password/", { current_password: PASSWORD, new_password: NEW_PASSWORD }),
   ],
 
+  // A page of the sync feed is one statement; a malformed or expired cursor is refused before the database.
+  "GET /api/sync": [
+    { name: "first page", status: 200, trips: 1, send: (r, f) => r("/api/sync/?limit=2", as(f.owner)) },
+    {
+      name: "a page after a cursor",
+      status: 200,
+      trips: 1,
+      send: (r, f) => r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: Math.floor(Date.now() / 1000) })}`, as(f.owner)),
+    },
+    { name: "malformed cursor", status: 400, trips: 0, send: (r, f) => r("/api/sync/?since=nope", as(f.owner)) },
+    {
+      name: "cursor older than SYNC_TOMBSTONE_DAYS",
+      status: 410,
+      trips: 0,
+      send: (r, f) => r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: 0 })}`, as(f.owner)),
+    },
+    ...unauthenticated("GET", () => "/api/sync/"),
+  ],
+
   "GET /api/audit": [
     { name: "administrator", status: 200, trips: 1, send: (r, f) => r(`/api/audit/?actor_id=${f.owner.id}`, as(f.admin)) },
     { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/audit/", as(f.owner)) },
@@ -677,7 +698,7 @@ const TABLE: Record<string, Outcome[]> = {
 
 const appRoutes = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
 /** The statuses that come from the resource's own checks and so need the database. */
-const DATABASE_STATUSES = [403, 404, 409, 412, 422];
+const DATABASE_STATUSES = [403, 404, 409, 410, 412, 422];
 /**
  * Routes whose only 409 is an Idempotency-Key race loser (the duplicate that
  * met the winner's key when recording its own): it needs two statements in

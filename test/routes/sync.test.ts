@@ -4,7 +4,9 @@
  * between users, the cursor's checks and the audit row. The concurrent
  * writers' property is test/routes/sync-race.node.test.ts.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { encodeCursor } from "../../src/lib/cursor";
 import {
   auditRows,
   call,
@@ -238,5 +240,44 @@ describe("GET /api/sync/", () => {
     expect(rows).toHaveLength(1);
     expect(Object.keys(rows[0]).sort()).toEqual(["deleted_at", "id", "owner_id", "resource_type", "sync_xid"]);
     expect(rows[0]).toMatchObject({ resource_type: "patient", owner_id: user.id });
+  });
+
+  it("answers any since and limit with 200, 400 or 410, never a 500, and never another user's rows", async () => {
+    const [user, other] = await Promise.all([newUser(), newUser()]);
+    const theirs = (await createPatient(other)).body.id;
+    const now = Math.floor(Date.now() / 1000);
+    // Strings of any kind, cursors with one field wrong or extreme, and real positions.
+    // Mostly valid, each field now and then wrong or extreme: so that most requests reach the database.
+    const mostly = <T, U>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<U>) =>
+      fc.oneof({ arbitrary: valid, weight: 8 }, { arbitrary: wrong, weight: 1 });
+    const cursorLike = fc
+      .record({
+        v: mostly(fc.constant(1), fc.integer()),
+        x: mostly(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.string()),
+        r: mostly(fc.integer({ min: -1, max: 2 }), fc.integer({ min: -1000, max: 1000 })),
+        i: mostly(fc.uuid(), fc.string()),
+        t: mostly(fc.integer({ min: now - 86_400, max: now }), fc.integer({ min: 0, max: 2 ** 40 })),
+      })
+      .map((c) => encodeCursor(c));
+    const since = fc.oneof({ arbitrary: cursorLike, weight: 4 }, fc.string(), fc.string({ unit: "binary" }));
+    const limit = mostly(
+      fc.option(fc.integer({ min: 1, max: 500 }).map(String), { nil: undefined }),
+      fc.oneof(fc.integer().map(String), fc.string()),
+    );
+    const statuses: Record<number, number> = {};
+    await fc.assert(
+      fc.asyncProperty(since, limit, async (s, l) => {
+        const params = new URLSearchParams({ since: s, ...(l === undefined ? {} : { limit: l }) });
+        const res = await call(`/api/sync/?${params}`, { headers: user.auth });
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        expect([200, 400, 410]).toContain(res.status);
+        const text = await res.text();
+        expect(text).not.toContain(theirs);
+      }),
+      { numRuns: 300, seed: 20261202 },
+    );
+    console.log("sync since/limit property: statuses", statuses);
+    // Enough of them reached the database to mean something.
+    expect(statuses[200] ?? 0).toBeGreaterThan(100);
   });
 });

@@ -71,6 +71,22 @@ describe("scheduled clean-up", () => {
     expect((await sql`SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = ${user.id}`)[0].n).toBe(4);
   });
 
+  it("deletes sync tombstones an hour after SYNC_TOMBSTONE_DAYS, and keeps younger ones", async () => {
+    const user = await newUser();
+    const tombstone = async (hoursAgo: number) => {
+      const id = crypto.randomUUID();
+      await sql`INSERT INTO sync_tombstones (resource_type, id, owner_id, deleted_at)
+                VALUES ('patient', ${id}, ${user.id}, now() - make_interval(mins => ${Math.round(hoursAgo * 60)}))`;
+      return id;
+    };
+    // Kept 2 days here: 49 hours and more go, 47 hours stay (the hour's margin of docs/SYNC.md).
+    const [old, marginal, young] = [await tombstone(50), await tombstone(48.5), await tombstone(47)];
+    await runCleanup({ SYNC_TOMBSTONE_DAYS: "2" });
+    const left = await sql`SELECT id FROM sync_tombstones WHERE owner_id = ${user.id}`;
+    expect(left.map((r) => r.id).sort()).toEqual([marginal, young].sort());
+    expect(left.map((r) => r.id)).not.toContain(old);
+  });
+
   it("deletes idempotency keys after 24 hours, and keeps younger ones", async () => {
     const user = await newUser();
     const key = async (hoursAgo: number) => {

@@ -424,7 +424,7 @@ describe("injected faults (POST /faults?connection=…&mode=…&from=N)", () => 
     [
       "an unknown mode",
       "connection=x&mode=sometimes",
-      `mode must be none or one of ${[...FAULTS_BEFORE_SQL, ...FAULTS_AFTER_SQL].join(", ")}`,
+      `mode must be none or one of ${[...FAULTS_BEFORE_SQL, ...FAULTS_AFTER_SQL, "slow-commit"].join(", ")}`,
     ],
     ["from 0", "connection=x&mode=error&from=0", "from must be a positive integer"],
     ["a from that is not a number", "connection=x&mode=error&from=2nd", "from must be a positive integer"],
