@@ -573,7 +573,8 @@ const TABLE: Record<string, Outcome[]> = {
       name: "a page after a cursor",
       status: 200,
       trips: 1,
-      send: (r, f) => r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: Math.floor(Date.now() / 1000) })}`, as(f.owner)),
+      send: (r, f) =>
+        r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: Math.floor(Date.now() / 1000) })}`, as(f.owner)),
     },
     { name: "malformed cursor", status: 400, trips: 0, send: (r, f) => r("/api/sync/?since=nope", as(f.owner)) },
     {
