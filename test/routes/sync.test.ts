@@ -159,6 +159,21 @@ describe("GET /api/sync/", () => {
     ]);
   });
 
+  it("pages through changes of one transaction one at a time: a patient's deletion and its three mappings' tombstones", async () => {
+    const user = await newUser();
+    const patient = await createPatient(user);
+    const doctors = await Promise.all([1, 2, 3].map(() => createDoctor(user)));
+    const mappings = await Promise.all(doctors.map((d) => createMapping(user, patient.body.id, d.body.id)));
+    const start = await syncAll(user);
+    expect((await call(`/api/patients/${patient.body.id}/`, { method: "DELETE", headers: user.auth })).status).toBe(204);
+    // Four changes with the same transaction id, three of them of one type: ties broken by id, never skipped.
+    const next = await syncAll(user, start.cursor, 1);
+    const ids = new Set([patient.body.id, ...mappings.map((m) => m.body.id)]);
+    const own = mine(next.changes, ids);
+    expect(own.map((c) => `${c.type} ${c.op}`)).toEqual(["patient delete", "mapping delete", "mapping delete", "mapping delete"]);
+    expect(own.slice(1).map((c) => c.id)).toEqual(mappings.map((m) => m.body.id).sort());
+  });
+
   it("leaves out, on a first sync, deletions of rows the client never had", async () => {
     const user = await newUser();
     const patient = await createPatient(user);
