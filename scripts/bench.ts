@@ -283,6 +283,27 @@ async function ceiling(endpoint: NeonLocalServer, seconds: number): Promise<numb
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (n: number) => `${fmt(n * 100)} %`;
 
+/** Syncs one account's feed from the start until has_more is false, one page at a time. */
+async function fullSync(origin: string, token: string, endpoint: NeonLocalServer) {
+  const before = endpoint.stats(WORKER_CONNECTION).requests;
+  const started = performance.now();
+  let since = "";
+  let pages = 0;
+  let changes = 0;
+  for (;;) {
+    const res = await fetch(`${origin}/api/sync/?limit=500${since ? `&since=${since}` : ""}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (res.status !== 200) throw new Error(`sync page ${pages + 1}: HTTP ${res.status}`);
+    const page = (await res.json()) as { changes: unknown[]; cursor: string; has_more: boolean };
+    pages++;
+    changes += page.changes.length;
+    since = page.cursor;
+    if (!page.has_more) break;
+  }
+  return { pages, changes, seconds: (performance.now() - started) / 1000, roundTrips: endpoint.stats(WORKER_CONNECTION).requests - before };
+}
+
 export function versions() {
   const pkg = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
   return `Node ${process.version}, workerd ${pkg("workerd")} (Miniflare ${pkg("miniflare")}), wrangler ${pkg("wrangler")}, hono ${pkg("hono")}, drizzle-orm ${pkg("drizzle-orm")}, @neondatabase/serverless ${pkg("@neondatabase/serverless")}, autocannon ${pkg("autocannon")}`;
@@ -420,6 +441,7 @@ async function main() {
     ];
 
     const rows: { spec: RouteSpec; m: Measured; ceiling?: number; p50Far?: number }[] = [];
+    const problems0: string[] = [];
     log(`\nLoad: ${CONNECTIONS} connections, ${DURATION} s per route`);
     for (const spec of routes) {
       const m = await load(origin, spec, spec.token ?? bigToken, DURATION, endpoint, pid);
@@ -441,13 +463,21 @@ async function main() {
       endpoint.setLatency(0);
     }
 
+    // A first sync of the 100,000-patient owner, start to end (docs/SYNC.md): pages of 500, one after another, as an app would.
+    const initialSync = await fullSync(origin, bigToken, endpoint);
+    log(
+      `\nInitial sync of the ${BIG.toLocaleString()}-patient owner: ${initialSync.pages} pages, ${initialSync.changes.toLocaleString()} changes in ${fmt(initialSync.seconds, 1)} s (${fmt(initialSync.pages / initialSync.seconds, 1)} pages/s), ${fmt(initialSync.roundTrips / initialSync.pages, 2)} round trips per page`,
+    );
+    if (initialSync.roundTrips !== initialSync.pages)
+      problems0.push(`initial sync: ${initialSync.roundTrips} round trips for ${initialSync.pages} pages`);
+
     // PBKDF2's own cost, outside the Worker: the floor of a login's CPU.
     const t = performance.now();
     for (let i = 0; i < 10; i++) await hashPassword(PASSWORD, 100_000);
     const pbkdf2Ms = (performance.now() - t) / 10;
 
     const health = rows[0].m;
-    const problems: string[] = [];
+    const problems: string[] = [...problems0];
     for (const { spec, m } of rows) {
       // Every route is built so that every answer is a 2xx: any other is a failure.
       if (m.errors > 0 || m.non2xx > 0) problems.push(`${spec.name}: ${m.non2xx} non-2xx, ${m.errors} errors`);
@@ -519,6 +549,7 @@ ${targets}
 
 - First page of the patient list, 100,000-patient owner vs 1,000-patient owner: p50 ratio **${fmt(firstPage, 2)}×**.
 - Offset 5,000 (of 100,000) vs offset 500 (of 1,000): p50 ratio **${fmt(offsetPage, 2)}×**.
+- Initial sync of the ${BIG.toLocaleString()}-patient owner (\`GET /api/sync/?limit=500\` until \`has_more\` is false, one request at a time): **${initialSync.pages} pages, ${fmt(initialSync.pages / initialSync.seconds, 1)} pages/s** (${fmt(initialSync.changes / initialSync.seconds)} changes/s, ${fmt(initialSync.seconds, 1)} s in all, ${fmt(initialSync.roundTrips / initialSync.pages, 2)} round trips per page).
 - Worker bundle: **${fmt(bundle.gzipBytes / 1024, 1)} KiB** gzip, minified.
 - PBKDF2-SHA-256 at 100,000 iterations: **${fmt(pbkdf2Ms, 1)} ms** per hash in Node's WebCrypto; a login's Worker CPU is in the table.
 
