@@ -23,6 +23,8 @@ export default defineConfig({
                 ALLOWED_HOSTS: "*",
                 CORS_ORIGINS: "https://app.example.com",
                 DB_TIMEOUT_MS: "3000",
+                // Every cached statement shape is checked against a fresh build (src/db/statement.ts).
+                STATEMENT_CHECK: "1",
                 // Reproduces a property-based run (test/hostile-input.test.ts).
                 FC_SEED: process.env.FC_SEED ?? "",
               },

@@ -19,7 +19,8 @@ export function createDb(config: DatabaseConfig) {
   });
   // No `schema`: nothing uses Drizzle's relational queries, and building their
   // config from the schema was a fifth of a read's CPU (docs/BENCHMARKS.md).
-  return drizzle({ client });
+  // checkStatements: src/db/statement.ts compares each cached statement shape with a fresh build (tests).
+  return Object.assign(drizzle({ client }), { checkStatements: config.STATEMENT_CHECK });
 }
 
 export type Db = ReturnType<typeof createDb>;

@@ -33,6 +33,22 @@ export interface Actor {
   idempotency?: IdempotencyKey;
 }
 
+/** An actor as statement values (src/db/statement.ts): a plain object of its leaves. */
+export type ActorValues = {
+  userId: string;
+  issuedAt: number;
+  requestId: string;
+  clientRequestId: string | undefined;
+  idempotency: { keyHash: string; fingerprint: string } | undefined;
+};
+export const actorValues = (a: Actor): ActorValues => ({
+  userId: a.userId,
+  issuedAt: a.issuedAt,
+  requestId: a.requestId,
+  clientRequestId: a.clientRequestId,
+  idempotency: a.idempotency && { keyHash: a.idempotency.keyHash, fingerprint: a.idempotency.fingerprint },
+});
+
 /**
  * The account's token check, for the statement every authenticated route
  * already runs (no round trip of its own): the caller's account exists, is

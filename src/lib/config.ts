@@ -14,6 +14,7 @@ const VARIABLES = [
   "DATABASE_URL",
   "NEON_LOCAL_ENDPOINT",
   "DB_TIMEOUT_MS",
+  "STATEMENT_CHECK",
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
@@ -54,6 +55,11 @@ const databaseSchema = z.object({
   DATABASE_URL: z.string({ error: "DATABASE_URL is not set" }).regex(/^postgres(ql)?:\/\//, "DATABASE_URL is not a postgres:// URL"),
   NEON_LOCAL_ENDPOINT: z.string().optional(),
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  // Tests only: every cached statement shape is checked against a fresh build (src/db/statement.ts).
+  STATEMENT_CHECK: z
+    .enum(["0", "1"])
+    .default("0")
+    .transform((v) => v === "1"),
 });
 
 const loginWindowMinutes = z.coerce

@@ -11,6 +11,16 @@ import { etagOf, ifNoneMatchHits } from "./etag";
 import { problem } from "./problem";
 
 type Versioned = { id: string; version: number };
+/**
+ * A resource as Postgres wrote it: its JSON text, answered as it is (never
+ * parsed and serialised again in the Worker), with the id and version read
+ * beside it for Location and the ETag.
+ */
+export type RawResource<T> = { id: string; version: number; raw: string /** Type only: what `raw` holds. */; shape?: T };
+
+const isRaw = <T>(body: T | RawResource<unknown>): body is RawResource<unknown> => typeof (body as RawResource<unknown>).raw === "string";
+/** The body a resource is answered with: a raw resource's shape, or the versioned object without its version. */
+type BodyOf<B> = B extends RawResource<infer T> ? T : Omit<B, "version">;
 
 /** The body without its version, and the ETag made from it. */
 function split<T extends Versioned>(body: T) {
@@ -18,20 +28,22 @@ function split<T extends Versioned>(body: T) {
   return { etag: etagOf(version), rest };
 }
 
-export function ok<T extends Versioned>(c: Context, body: T, status: 200 | 201 = 200) {
-  const { etag, rest } = split(body);
-  c.header("ETag", etag);
-  return c.json(rest, status);
+export function ok<B extends Versioned | RawResource<unknown>>(c: Context, body: B, status: 200 | 201 = 200) {
+  c.header("ETag", etagOf(body.version));
+  // Typed as c.json's answer, so hono/client still knows the body's shape.
+  type Answer = ReturnType<typeof c.json<BodyOf<B>, 200 | 201>>;
+  if (isRaw(body)) return c.body(body.raw, status, { "Content-Type": "application/json" }) as unknown as Answer;
+  return c.json(split(body as Versioned).rest as BodyOf<B>, status) as Answer;
 }
 
-export function created<T extends Versioned>(c: Context, collectionPath: string, body: T) {
+export function created<B extends Versioned | RawResource<unknown>>(c: Context, collectionPath: string, body: B) {
   c.header("Location", new URL(`${collectionPath}/${body.id}/`, c.req.url).toString());
   return ok(c, body, 201);
 }
 
 /** 200 with the resource, or 304 when If-None-Match already names it. */
-export function conditionalGet<T extends Versioned>(c: Context, body: T) {
-  const { etag } = split(body);
+export function conditionalGet<B extends Versioned | RawResource<unknown>>(c: Context, body: B) {
+  const etag = etagOf(body.version);
   if (ifNoneMatchHits(c.req.header("If-None-Match"), etag)) {
     c.header("ETag", etag);
     return c.body(null, 304);

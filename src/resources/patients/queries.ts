@@ -7,7 +7,9 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
+  type ActorValues,
   actorCheck,
+  actorValues,
   auditInsert,
   auditOutcome,
   bare,
@@ -26,7 +28,9 @@ import {
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
+import { runStatement } from "../../db/statement";
 import type { ListQuery } from "../../lib/list";
+import type { RawResource } from "../../lib/resource";
 import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
 
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL, fields?: SQL) =>
@@ -56,12 +60,20 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
   return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedPatient };
 }
 
-export async function readPatient(db: Db, actor: Actor, id: string): Promise<VersionedPatient | undefined> {
-  const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
-    WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)}),
-    audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("p"))})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("p")} FROM p) AS body`);
-  return rows[0].body ?? undefined;
+/** The caller's patient as its JSON text (passed through to the response) and version, or undefined. */
+export async function readPatient(db: Db, actor: Actor, id: string): Promise<RawResource<Patient> | undefined> {
+  const { rows } = await runStatement<Partial<RawResource<Patient>>, { actor: ActorValues; id: string }>(
+    db,
+    "readPatient",
+    { actor: actorValues(actor), id },
+    (v) => sql`
+    WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(v.actor, v.id)}),
+    audit AS (${audit(v.actor, "read", sql`${v.id}::uuid`, auditOutcome("p"))})
+    SELECT ${actorCheck(v.actor)} AS actor, p.id, p.version, ${patientResponse.json("p")}::text AS raw
+    FROM (SELECT 1) one LEFT JOIN p ON true`,
+  );
+  const row = rows[0];
+  return row.id == null ? undefined : (row as RawResource<Patient>);
 }
 
 export async function updatePatient(
