@@ -79,6 +79,15 @@ export function responseOf<const F extends Record<string, Field>>(fields: F) {
      * The response built by Postgres from the row `alias`. `extra` rides along
      * (a `version` for the ETag, say) and is removed before the response.
      */
+    /**
+     * The row `alias` as the Worker answers it without parsing it: `{id,
+     * version, raw}` with `raw` the response's JSON text (src/lib/resource.ts
+     * RawResource), `version` the column the ETag is made from.
+     */
+    raw(alias: string, version: AnyPgColumn): SQL {
+      const a = sql.identifier(alias);
+      return sql`json_build_object('id', ${a}.id, 'version', ${a}.${sql.identifier(version.name)}, 'raw', ${this.json(alias)}::text)`;
+    },
     json(alias: string, extra: Record<string, AnyPgColumn | SQL> = {}): SQL {
       return jsonObject([
         ...Object.entries(fields).map(([key, f]): [string, SQL] =>

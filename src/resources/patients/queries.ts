@@ -36,44 +36,55 @@ import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas"
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL, fields?: SQL) =>
   auditInsert(actor, { action, resourceType: "patient", resourceId, outcome, fields, idempotent: action !== "read" && action !== "list" });
 
-/** A patient with the `version` its ETag is made from (removed before the response). */
-export type VersionedPatient = Patient & { version: number };
-
 const t = patients;
-/** A single patient: `version` rides along for the ETag. */
-const versioned = (row: string) => patientResponse.json(row, { version: t.version });
+/** A written patient as the response passes it through: its JSON text, with its id and version beside it. */
+const raw = (row: string) => patientResponse.raw(row, t.version);
 /** The caller's patient `id` (the owner condition every statement carries). */
-const ownPatient = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
+const ownPatient = (actor: Pick<Actor, "userId">, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
 /** The caller's patient as it is now, for a replayed write (src/db/idempotency.ts). */
-const replayBody = (actor: Actor, id: SQL) =>
-  sql`(SELECT ${versioned("r")} FROM ${t} r WHERE r.id = ${id} AND r.owner_id = ${actor.userId}) AS replay`;
+const replayBody = (actor: Pick<Actor, "userId">, id: SQL) =>
+  sql`(SELECT ${raw("r")} FROM ${t} r WHERE r.id = ${id} AND r.owner_id = ${actor.userId}) AS replay`;
+/** The fields a write sent, in order: they choose the statement's shape (src/db/statement.ts). */
+const sentFields = (values: ColumnValues) => Object.keys(values).filter((k) => values[k] !== undefined);
 
-export async function createPatient(db: Db, actor: Actor, values: ColumnValues): Promise<WriteOutcome<VersionedPatient>> {
-  const pairs = columnValues(values, patientResponse.fields);
-  const idem = idempotency(actor.userId, actor.idempotency);
-  const { rows } = await db.execute<{ body: VersionedPatient | null; idem: PriorRecord | null; replay: VersionedPatient | null }>(sql`
+type Written = RawResource<Patient>;
+
+export async function createPatient(db: Db, actor: Actor, values: ColumnValues): Promise<WriteOutcome<Written>> {
+  const { rows } = await runStatement<
+    { body: Written | null; idem: PriorRecord | null; replay: Written | null },
+    { actor: ActorValues; values: ColumnValues },
+    string[]
+  >(
+    db,
+    "createPatient",
+    { actor: actorValues(actor), values },
+    (v) => {
+      const pairs = columnValues(v.values, patientResponse.fields);
+      const idem = idempotency(v.actor.userId, v.actor.idempotency);
+      return sql`
     WITH ${idem.prior}, ins AS (
-      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(actor)} AND ${idem.fresh} RETURNING *
+      INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${v.actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(v.actor)} AND ${idem.fresh} RETURNING *
     ), ${idem.record(201, "patient", "ins")},
-    audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
-  return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedPatient };
+    audit AS (${audit(v.actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT ${raw("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(v.actor, idem.replayId)}`;
+    },
+    sentFields(values),
+  );
+  return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as Written };
 }
 
 /** The caller's patient as its JSON text (passed through to the response) and version, or undefined. */
-export async function readPatient(db: Db, actor: Actor, id: string): Promise<RawResource<Patient> | undefined> {
-  const { rows } = await runStatement<Partial<RawResource<Patient>>, { actor: ActorValues; id: string }>(
+export async function readPatient(db: Db, actor: Actor, id: string): Promise<Written | undefined> {
+  const { rows } = await runStatement<{ body: Written | null }, { actor: ActorValues; id: string }>(
     db,
     "readPatient",
     { actor: actorValues(actor), id },
     (v) => sql`
     WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(v.actor, v.id)}),
     audit AS (${audit(v.actor, "read", sql`${v.id}::uuid`, auditOutcome("p"))})
-    SELECT ${actorCheck(v.actor)} AS actor, p.id, p.version, ${patientResponse.json("p")}::text AS raw
-    FROM (SELECT 1) one LEFT JOIN p ON true`,
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT ${raw("p")} FROM p) AS body`,
   );
-  const row = rows[0];
-  return row.id == null ? undefined : (row as RawResource<Patient>);
+  return rows[0].body ?? undefined;
 }
 
 export async function updatePatient(
@@ -82,19 +93,31 @@ export async function updatePatient(
   id: string,
   values: ColumnValues,
   ifMatch: string | undefined,
-): Promise<WriteOutcome<VersionedPatient>> {
-  const pairs = columnValues(values, patientResponse.fields);
-  const idem = idempotency(actor.userId, actor.idempotency);
-  const sent = Object.entries(patientResponse.fields).filter(([name]) => values[name] !== undefined);
-  const { rows } = await db.execute<{ found: number; body: VersionedPatient | null }>(sql`
-    WITH ${idem.prior}, cur AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)} FOR NO KEY UPDATE),
+): Promise<WriteOutcome<Written>> {
+  const { rows } = await runStatement<
+    { found: number; body: Written | null; idem: PriorRecord | null; replay: Written | null },
+    { actor: ActorValues; id: string; values: ColumnValues; ifMatch: string | undefined },
+    string[]
+  >(
+    db,
+    "updatePatient",
+    { actor: actorValues(actor), id, values, ifMatch },
+    (v) => {
+      const pairs = columnValues(v.values, patientResponse.fields);
+      const idem = idempotency(v.actor.userId, v.actor.idempotency);
+      const sent = Object.entries(patientResponse.fields).filter(([name]) => v.values[name] !== undefined);
+      return sql`
+    WITH ${idem.prior}, cur AS (SELECT * FROM ${t} WHERE ${ownPatient(v.actor, v.id)} FOR NO KEY UPDATE),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
-      FROM cur WHERE ${t.id} = cur.id AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh}
+      FROM cur WHERE ${t.id} = cur.id AND ${versionMatches(t.version, v.ifMatch)} AND ${idem.fresh}
       RETURNING ${t}.*, ${changedFields(sent, "cur", getTableName(t))} AS changed_fields
     ), ${idem.record(200, "patient", "upd")},
-    audit AS (${audit(actor, "update", sql`${id}::uuid`, auditOutcome("upd", { found: "cur" }), sql`(SELECT changed_fields FROM upd)`)})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+    audit AS (${audit(v.actor, "update", sql`${v.id}::uuid`, auditOutcome("upd", { found: "cur" }), sql`(SELECT changed_fields FROM upd)`)})
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT ${raw("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(v.actor, idem.replayId)}`;
+    },
+    sentFields(values),
+  );
   return outcomeOf(rows[0]);
 }
 
