@@ -131,7 +131,9 @@ export async function listPatientDoctors(
   // The response reads the doctor from `d` and the assignment from `m` (see assignedDoctorResponse).
   const m = alias(t, "m");
   const d = alias(doctors, "d");
-  const matches = sql`${t.patientId} IN (SELECT id FROM p)`;
+  // Equality on patient_id lets mappings_patient_created_idx serve the page in order (`IN (SELECT id FROM p)` made
+  // Postgres sort every mapping of the patient); `p` still holds the owner condition, as a one-time filter.
+  const matches = sql`${t.patientId} = ${patientId} AND EXISTS (SELECT 1 FROM p)`;
   const join = sql`JOIN ${doctors} ${d} ON ${d.id} = ${m.doctorId}`;
   const page = listPage({ table: t, id: t.id, matches, request: q, alias: "m", json: assignedDoctorResponse.json("d"), join });
   const { rows } = await db.execute<ListRows<AssignedDoctor> & { found: number }>(sql`
