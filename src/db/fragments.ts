@@ -159,8 +159,8 @@ export function listPage(p: { table: Table; id: AnyPgColumn; matches: SQL; reque
   const backwards = direction === "previous";
   const scan = orderBy(column, p.id, descending !== backwards);
   const past = from ? sql` AND ${keyset(p.request.order, p.id, descending !== backwards ? "<" : ">", from)}` : sql``;
-  const bound = (order: SQL) =>
-    sql`(SELECT json_build_array(${keyText(bare(column), column)}, ${bare(p.id)}) FROM shown ORDER BY ${order} LIMIT 1)`;
+  const boundary = sql`json_build_array(${keyText(bare(column), column)}, ${bare(p.id)})`;
+  const bound = (order: SQL) => sql`(SELECT ${boundary} FROM shown ORDER BY ${order} LIMIT 1)`;
   return {
     ctes: sql`page AS (SELECT * FROM ${p.table} WHERE ${p.matches}${past} ORDER BY ${scan} LIMIT ${page.limit + 1}),
       shown AS (SELECT * FROM page ORDER BY ${scan} LIMIT ${page.limit})`,
