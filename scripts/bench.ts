@@ -56,6 +56,8 @@ export const WORKER_DATABASE_URL = "postgres://bench:bench@127.0.0.1/bench";
 const WORKER_CONNECTION = WORKER_DATABASE_URL.replace(/^postgres:/, "postgresql:");
 const BIG = 100_000;
 const SMALL = 1_000;
+/** How deep the benchmarked cursor page is in the big owner's list. */
+const DEEP_CURSOR_ROWS = 5_000;
 
 export const log = (line: string) => process.stdout.write(`${line}\n`);
 export const root = new URL("..", import.meta.url).pathname;
@@ -343,6 +345,14 @@ async function main() {
     const expectedRefreshes = Math.ceil(DURATION * 2000 + LATENCY_DURATION * 2000);
     const refreshTokens = await seedRefreshTokens(backend, data.small.id, expectedRefreshes);
 
+    // The cursor page 5,000 rows deep, reached as a client would: 250 `next` links of 20 from `cursor=`.
+    let deepCursorPage = "/api/patients/?limit=20&cursor=";
+    for (let i = 0; i < DEEP_CURSOR_ROWS / 20; i++) {
+      const res = await fetch(`${origin}${deepCursorPage}`, { headers: { authorization: `Bearer ${bigToken}` } });
+      const next = ((await res.json()) as { next: string | null }).next;
+      if (!next) throw new Error(`the cursor walk ended after ${i + 1} pages`);
+      deepCursorPage = new URL(next).pathname + new URL(next).search;
+    }
     const patientId = data.bigPatientIds[0];
     const patchId = data.bigPatientIds[1];
     let nextPair = 0;
@@ -356,6 +366,21 @@ async function main() {
         name: "GET /api/patients/?offset=5000 (100k)",
         method: "GET",
         path: "/api/patients/?offset=5000",
+        budget: 1,
+        kind: "list",
+        ceiling: true,
+      },
+      {
+        name: "GET /api/patients/?cursor= (100k, first page)",
+        method: "GET",
+        path: "/api/patients/?limit=20&cursor=",
+        budget: 1,
+        kind: "list",
+      },
+      {
+        name: "GET /api/patients/?cursor=… at 5,000 (100k)",
+        method: "GET",
+        path: deepCursorPage,
         budget: 1,
         kind: "list",
         ceiling: true,
@@ -493,6 +518,9 @@ async function main() {
     };
     const firstPage = scale("GET /api/patients/ (100k owner)", "GET /api/patients/ (1k owner)");
     const offsetPage = scale("GET /api/patients/?offset=5000 (100k)", "GET /api/patients/?offset=500 (1k)");
+    // Depth alone: the same code path at the start and 5,000 rows in; and against the plain first page (offset mode).
+    const cursorPage = scale("GET /api/patients/?cursor=… at 5,000 (100k)", "GET /api/patients/?cursor= (100k, first page)");
+    const cursorVsOffset = scale("GET /api/patients/?cursor=… at 5,000 (100k)", "GET /api/patients/ (100k owner)");
     const crud = rows.filter((r) => r.spec.kind === "read" || r.spec.kind === "write" || r.spec.kind === "list");
     const worst = (kinds: RouteSpec["kind"][], pick: (m: Measured) => number, best: "min" | "max") => {
       const values = rows.filter((r) => kinds.includes(r.spec.kind) && r.spec.name !== "GET /api/health/ready/").map((r) => pick(r.m));
@@ -510,6 +538,7 @@ async function main() {
       `| bundle ≤ 150 KiB gzip | ${fmt(bundle.gzipBytes / 1024, 1)} KiB | ${verdict(bundle.gzipBytes <= 150 * 1024)} |`,
       `| first page, 100k owner ≤ 1.5 × 1k owner | ${fmt(firstPage, 2)}× | ${verdict(firstPage <= 1.5)} |`,
       `| offset 5,000 page ≤ 1.5 × | ${fmt(offsetPage, 2)}× | ${verdict(offsetPage <= 1.5)} |`,
+      `| cursor page 5,000 deep ≤ 1.1 × the first cursor page (100k owner) | ${fmt(cursorPage, 2)}× | ${verdict(cursorPage <= 1.1)} |`,
       `| single-row read ≥ 60 % of health throughput | ${pct(readShare)} | ${verdict(readShare >= 0.6)} |`,
       `| writes and lists ≥ 45 % of health throughput | worst ${pct(writeListShare)} | ${verdict(writeListShare >= 0.45)} |`,
     ].join("\n");
@@ -550,6 +579,7 @@ ${targets}
 - First page of the patient list, 100,000-patient owner vs 1,000-patient owner: p50 ratio **${fmt(firstPage, 2)}×**.
 - Offset 5,000 (of 100,000) vs offset 500 (of 1,000): p50 ratio **${fmt(offsetPage, 2)}×**.
 - Initial sync of the ${BIG.toLocaleString()}-patient owner (\`GET /api/sync/?limit=500\` until \`has_more\` is false, one request at a time): **${initialSync.pages} pages, ${fmt(initialSync.pages / initialSync.seconds, 1)} pages/s** (${fmt(initialSync.changes / initialSync.seconds)} changes/s, ${fmt(initialSync.seconds, 1)} s in all, ${fmt(initialSync.roundTrips / initialSync.pages, 2)} round trips per page).
+- Cursor page 5,000 deep (250 \`next\` links of 20 from \`cursor=\`) vs the first page by cursor, both of the 100,000-patient owner: p50 ratio **${fmt(cursorPage, 2)}×**; vs the first page by offset: **${fmt(cursorVsOffset, 2)}×**.
 - Worker bundle: **${fmt(bundle.gzipBytes / 1024, 1)} KiB** gzip, minified.
 - PBKDF2-SHA-256 at 100,000 iterations: **${fmt(pbkdf2Ms, 1)} ms** per hash in Node's WebCrypto; a login's Worker CPU is in the table.
 

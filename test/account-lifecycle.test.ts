@@ -60,7 +60,7 @@ async function expectRefused(res: Response) {
 
 it("the matrix reaches every kind of authenticated route", () => {
   const prefixes = new Set(AUTHENTICATED.map(([route]) => route.split(" ")[1].split("/")[2]));
-  expect(prefixes).toEqual(new Set(["auth", "patients", "doctors", "mappings", "audit", "admin"]));
+  expect(prefixes).toEqual(new Set(["auth", "patients", "doctors", "mappings", "sync", "audit", "admin"]));
 });
 
 describe.each([

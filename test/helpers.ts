@@ -206,3 +206,66 @@ export async function withFault<T>(
     await setFault(connection, "none");
   }
 }
+
+/**
+ * Cursor paging of docs/BEHAVIOUR.md on one list, against the same list read
+ * by offset in one page (so at most 100 rows): following `next` from
+ * `cursor=` with `limit` visits every row exactly once, in order; each link
+ * keeps the other parameters and carries no offset; `count` is the total on
+ * every page; the last page's `next` is null; following `previous` from the
+ * last page walks back through the same pages to the first, whose
+ * `previous` is null. Returns the pages read forwards.
+ */
+export async function expectCursorPaging<T extends { id: string }>(
+  path: string,
+  query: Record<string, string>,
+  headers: Record<string, string>,
+  limit: number,
+): Promise<Page<T>[]> {
+  const get = async (url: string) => {
+    const res = await call(url, { headers });
+    expect(res.status, `${url}: ${await res.clone().text()}`).toBe(200);
+    return (await res.json()) as Page<T>;
+  };
+  const all = await get(`${path}?${new URLSearchParams({ ...query, limit: "100" })}`);
+  expect(all.next, "the whole list fits one offset page").toBeNull();
+  const kept = (link: string) => {
+    const params = Object.fromEntries(new URL(link).searchParams);
+    expect(params).toEqual({ ...query, limit: String(limit), cursor: expect.stringMatching(/^[A-Za-z0-9_-]*$/) });
+    expect(new URL(link).pathname).toBe(new URL(path, ORIGIN).pathname);
+    return link;
+  };
+  const forward: Page<T>[] = [await get(`${path}?${new URLSearchParams({ ...query, limit: String(limit), cursor: "" })}`)];
+  expect(forward[0].previous).toBeNull();
+  while (forward[forward.length - 1].next !== null) {
+    expect(forward.length, "more pages than rows").toBeLessThanOrEqual(all.count + 1);
+    forward.push(await get(kept(forward[forward.length - 1].next ?? "")));
+  }
+  const ids = (pages: Page<T>[]) => pages.flatMap((p) => p.results.map((r) => r.id));
+  expect(ids(forward)).toEqual(all.results.map((r) => r.id));
+  for (const [i, page] of forward.entries()) {
+    expect(page.count).toBe(all.count);
+    expect(page.results.length).toBe(i < forward.length - 1 || all.count % limit === 0 ? limit : all.count % limit);
+  }
+  const backward: Page<T>[] = [forward[forward.length - 1]];
+  while (backward[backward.length - 1].previous !== null) {
+    expect(backward.length, "more pages back than forward").toBeLessThanOrEqual(forward.length);
+    backward.push(await get(kept(backward[backward.length - 1].previous ?? "")));
+  }
+  expect(backward.map((p) => p.results.map((r) => r.id)).reverse()).toEqual(forward.map((p) => p.results.map((r) => r.id)));
+  expect(backward[backward.length - 1].previous).toBeNull();
+  for (const page of backward) expect(page.count).toBe(all.count);
+  return forward;
+}
+
+/** The JSON inside a cursor (opaque to clients; the tests read it to forge one). */
+export const cursorJson = (cursor: string) =>
+  JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
+/** A cursor made from JSON, as the API encodes them. */
+export const makeCursor = (json: unknown) =>
+  btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(json))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+/** The `cursor` of a link. */
+export const cursorOf = (link: string | null) => new URL(link ?? "").searchParams.get("cursor") ?? "";

@@ -18,7 +18,18 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createPatient, jsonRequest, newUser, type TestUser } from "./helpers";
+import {
+  call,
+  createDoctor,
+  createMapping,
+  createPatient,
+  cursorOf,
+  jsonRequest,
+  makeAdmin,
+  makeCursor,
+  newUser,
+  type TestUser,
+} from "./helpers";
 
 const SEED = Number(env.FC_SEED || 20261126);
 const RUNS = 600;
@@ -410,25 +421,45 @@ describe("hostile input, one change to a valid request", () => {
   }, 300_000);
 
   it("one query parameter on each list: 200 when valid, otherwise 400 naming it (audit: 403 for a non-administrator after validation)", async () => {
+    // A real cursor of each list (default order, no filter), from a second page: each list needs two rows.
+    const admin = await newUser();
+    await makeAdmin(admin);
+    const doctor = (await createDoctor(owner)).body.id;
+    await createDoctor(owner);
+    for (let i = 0; i < 2; i++) await createMapping(owner, (await createPatient(owner)).body.id, doctor);
+    const cursorFor = async (list: string, who: TestUser) =>
+      cursorOf(((await (await call(`${list}?limit=1&cursor=`, { headers: who.auth })).json()) as { next: string | null }).next);
+    const cursors: Record<string, string> = {
+      "/api/patients/": await cursorFor("/api/patients/", owner),
+      "/api/doctors/": await cursorFor("/api/doctors/", owner),
+      "/api/mappings/": await cursorFor("/api/mappings/", owner),
+      "/api/audit/": await cursorFor("/api/audit/", admin),
+    };
+    // Valid: empty (the first page), or the list's own cursor; another list's, or anything else, is a 400.
+    const cursor = (list: string) => (v: string) => v === "" || v === cursors[list];
     const lists: Record<string, Record<string, (v: string) => boolean>> = {
       "/api/patients/": {
+        cursor: cursor("/api/patients/"),
         limit: (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 100,
         offset: (v) => /^\d+$/.test(v) && Number(v) <= 1_000_000_000,
         ordering: (v) => ["name", "date_of_birth", "created_at", "updated_at"].includes(v.replace(/^-/, "")),
         search: (v) => codePointCount(v) <= 200 && storableText(v),
       },
       "/api/doctors/": {
+        cursor: cursor("/api/doctors/"),
         limit: (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 100,
         search: (v) => codePointCount(v) <= 200 && storableText(v),
         specialization: (v) => codePointCount(v) <= 100 && storableText(v),
       },
       "/api/mappings/": {
+        cursor: cursor("/api/mappings/"),
         patient_id: (v) => UUID.test(v),
         doctor_id: (v) => UUID.test(v),
         ordering: (v) => v === "created_at" || v === "-created_at",
       },
       // The owner is no administrator: a valid query is refused with 403, after validation (400 first).
       "/api/audit/": {
+        cursor: cursor("/api/audit/"),
         actor_id: (v) => UUID.test(v),
         offset: (v) => /^\d+$/.test(v) && Number(v) <= 1_000_000_000,
       },
@@ -456,6 +487,9 @@ describe("hostile input, one change to a valid request", () => {
       fc.string({ unit: "grapheme", maxLength: 30 }),
       fc.constantFrom("😀".repeat(100), "😀".repeat(101), "😀".repeat(200), "😀".repeat(201), "a\u0000b"),
       fc.uuid().chain((id) => fc.constantFrom(id, id.toUpperCase(), id.slice(1), `${id}0`, ` ${id}`)),
+      // Cursors cut short, and made of JSON that is not a cursor's.
+      fc.constantFrom(...Object.values(cursors)).chain((c) => fc.integer({ min: 1, max: c.length - 1 }).map((n) => c.slice(0, n))),
+      fc.jsonValue().map(makeCursor),
     );
     /** Values each parameter takes, so that a fair share of requests is valid and reaches the database. */
     const own: Record<string, fc.Arbitrary<string>> = {
@@ -467,6 +501,7 @@ describe("hostile input, one change to a valid request", () => {
       patient_id: fc.uuid(),
       doctor_id: fc.uuid(),
       actor_id: fc.uuid(),
+      cursor: fc.constantFrom("", ...Object.values(cursors)),
     };
     const pick = fc
       .constantFrom(...Object.keys(lists))

@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index";
-import { encodeCursor } from "../src/lib/cursor";
+import { encodeOpaque } from "../src/lib/cursor";
 import { NIL_UUID } from "../src/resources/sync/schemas";
 import {
   call,
@@ -139,6 +139,34 @@ function keyed(
   ];
 }
 
+/**
+ * The `next` link of the first cursor page of `list` (one row a page), read
+ * uncounted: the counted request follows it, as a client would.
+ */
+async function nextCursorLink(list: string, user: TestUser) {
+  const res = await call(`${list}${list.includes("?") ? "&" : "?"}limit=1&cursor=`, as(user));
+  const { next } = (await res.json()) as { next: string | null };
+  if (!next) throw new Error(`${list} has a single page`);
+  return next;
+}
+/** The first page by cursor and the next one (1 round trip each, like any page); `before` makes sure the list has two rows. */
+const cursorPages = (list: (f: Fixture) => string, who: (f: Fixture) => TestUser, before?: (f: Fixture) => Promise<unknown>): Outcome[] => [
+  {
+    name: "first page by cursor",
+    status: 200,
+    trips: 1,
+    send: (r, f) => r(`${list(f)}${list(f).includes("?") ? "&" : "?"}cursor=`, as(who(f))),
+  },
+  {
+    name: "next page by cursor",
+    status: 200,
+    trips: 1,
+    send: async (r, f) => {
+      await before?.(f);
+      return r(await nextCursorLink(list(f), who(f)), as(who(f)));
+    },
+  },
+];
 const patientPath = (f: Fixture) => `/api/patients/${f.patient}/`;
 const doctorPath = (f: Fixture) => `/api/doctors/${f.doctor}/`;
 const mappingPath = (f: Fixture) => `/api/mappings/${f.mapping}/`;
@@ -251,6 +279,32 @@ const TABLE: Record<string, Outcome[]> = {
   "GET /api/patients": [
     { name: "page", status: 200, trips: 1, send: (r, f) => r("/api/patients/?search=pat&ordering=-name", as(f.owner)) },
     { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/patients/?limit=0", as(f.owner)) },
+    ...cursorPages(
+      () => "/api/patients/?ordering=-date_of_birth",
+      (f) => f.owner,
+      (f) => createPatient(f.owner),
+    ),
+    {
+      name: "previous page by cursor",
+      status: 200,
+      trips: 1,
+      send: async (r, f) => {
+        await createPatient(f.owner);
+        const second = (await (await call(await nextCursorLink("/api/patients/", f.owner), as(f.owner))).json()) as { previous: string };
+        return r(second.previous, as(f.owner));
+      },
+    },
+    { name: "cursor with offset", status: 400, trips: 0, send: (r, f) => r("/api/patients/?cursor=&offset=0", as(f.owner)) },
+    { name: "malformed cursor", status: 400, trips: 0, send: (r, f) => r("/api/patients/?cursor=e30", as(f.owner)) },
+    {
+      name: "cursor of another ordering",
+      status: 400,
+      trips: 0,
+      send: async (r, f) => {
+        await createPatient(f.owner);
+        return r(`${await nextCursorLink("/api/patients/", f.owner)}&ordering=name`, as(f.owner));
+      },
+    },
     ...unauthenticated("GET", () => "/api/patients/"),
   ],
   "POST /api/patients": [
@@ -330,6 +384,10 @@ const TABLE: Record<string, Outcome[]> = {
   "GET /api/doctors": [
     { name: "page", status: 200, trips: 1, send: (r, f) => r("/api/doctors/?search=x&ordering=-name", as(f.other)) },
     { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/doctors/?ordering=nope", as(f.other)) },
+    ...cursorPages(
+      () => "/api/doctors/?ordering=name",
+      (f) => f.other,
+    ),
     ...unauthenticated("GET", () => "/api/doctors/"),
   ],
   "POST /api/doctors": [
@@ -456,6 +514,18 @@ const TABLE: Record<string, Outcome[]> = {
   "GET /api/mappings": [
     { name: "page", status: 200, trips: 1, send: (r, f) => r(`/api/mappings/?patient_id=${f.patient}`, as(f.owner)) },
     { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/mappings/?patient_id=x", as(f.owner)) },
+    {
+      name: "cursor of another list",
+      status: 400,
+      trips: 0,
+      send: async (r, f) =>
+        r(await nextCursorLink("/api/doctors/", f.owner).then((link) => `/api/mappings/${new URL(link).search}`), as(f.owner)),
+    },
+    ...cursorPages(
+      () => "/api/mappings/?ordering=-created_at",
+      (f) => f.owner,
+      (f) => createMapping(f.owner, f.patient, f.spareDoctor),
+    ),
     ...unauthenticated("GET", () => "/api/mappings/"),
   ],
   "POST /api/mappings": [
@@ -495,6 +565,11 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "own patient", status: 200, trips: 1, send: (r, f) => r(`/api/mappings/patient/${f.patient}/`, as(f.owner)) },
     { name: "another user's patient", status: 404, trips: 1, send: (r, f) => r(`/api/mappings/patient/${f.patient}/`, as(f.other)) },
     notAnId("GET", "/api/mappings/patient/"),
+    ...cursorPages(
+      (f) => `/api/mappings/patient/${f.patient}/`,
+      (f) => f.owner,
+      (f) => createMapping(f.owner, f.patient, f.spareDoctor),
+    ),
     ...unauthenticated("GET", (f) => `/api/mappings/patient/${f.patient}/`),
   ],
   "GET /api/mappings/:id": [
@@ -574,14 +649,14 @@ const TABLE: Record<string, Outcome[]> = {
       status: 200,
       trips: 1,
       send: (r, f) =>
-        r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: Math.floor(Date.now() / 1000) })}`, as(f.owner)),
+        r(`/api/sync/?since=${encodeOpaque({ v: 1, x: "1", r: -1, i: NIL_UUID, t: Math.floor(Date.now() / 1000) })}`, as(f.owner)),
     },
     { name: "malformed cursor", status: 400, trips: 0, send: (r, f) => r("/api/sync/?since=nope", as(f.owner)) },
     {
       name: "cursor older than SYNC_TOMBSTONE_DAYS",
       status: 410,
       trips: 0,
-      send: (r, f) => r(`/api/sync/?since=${encodeCursor({ v: 1, x: "1", r: -1, i: NIL_UUID, t: 0 })}`, as(f.owner)),
+      send: (r, f) => r(`/api/sync/?since=${encodeOpaque({ v: 1, x: "1", r: -1, i: NIL_UUID, t: 0 })}`, as(f.owner)),
     },
     ...unauthenticated("GET", () => "/api/sync/"),
   ],
@@ -590,6 +665,10 @@ const TABLE: Record<string, Outcome[]> = {
     { name: "administrator", status: 200, trips: 1, send: (r, f) => r(`/api/audit/?actor_id=${f.owner.id}`, as(f.admin)) },
     { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/audit/", as(f.owner)) },
     { name: "invalid query", status: 400, trips: 0, send: (r, f) => r("/api/audit/?actor_id=x", as(f.admin)) },
+    ...cursorPages(
+      () => "/api/audit/?resource_type=patient",
+      (f) => f.admin,
+    ),
     ...unauthenticated("GET", () => "/api/audit/"),
   ],
 
@@ -609,6 +688,11 @@ const TABLE: Record<string, Outcome[]> = {
     },
     { name: "not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/admin/users/", as(f.owner)) },
     { name: "invalid query", status: 400, trips: 1, send: (r, f) => r("/api/admin/users/?is_admin=x", as(f.admin)) },
+    ...cursorPages(
+      () => "/api/admin/users/?ordering=-last_login_at",
+      (f) => f.admin,
+    ),
+    { name: "cursor with offset", status: 400, trips: 1, send: (r, f) => r("/api/admin/users/?cursor=&offset=0", as(f.admin)) },
     { name: "invalid query, not an administrator", status: 403, trips: 1, send: (r, f) => r("/api/admin/users/?is_admin=x", as(f.owner)) },
     ...unauthenticated("GET", () => "/api/admin/users/"),
   ],

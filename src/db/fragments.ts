@@ -3,9 +3,9 @@
  * by Postgres itself (json_build_object), in the exact shape of the API, so
  * the Worker only passes them through.
  */
-import { getTableName, type SQL, sql, type Table } from "drizzle-orm";
+import { getTableName, type SQL, type SQLWrapper, sql, type Table } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { containsPattern } from "../lib/list";
+import { containsPattern, type ListOrder, type ListRequest } from "../lib/list";
 import { type IdempotencyKey, type PriorRecord, type Replay, replayAudit, replayOf } from "./idempotency";
 import { type AUDIT_ACTIONS, type AUDIT_RESOURCE_TYPES, auditEvents, rowCounts } from "./schema";
 
@@ -113,6 +113,76 @@ export function orderBy(column: AnyPgColumn, id: AnyPgColumn, descending: boolea
   const dir = sql.raw(descending ? " DESC" : "");
   const ref = (c: AnyPgColumn) => (alias ? sql`${sql.identifier(alias)}.${bare(c)}` : bare(c));
   return sql`${ref(column)}${dir}, ${ref(id)}${dir}`;
+}
+
+/**
+ * An ordering value as text, as cursors carry it (keyFits in src/lib/list.ts
+ * checks a cursor's value against these formats): timestamps in UTC to the
+ * microsecond the database keeps (the API shows milliseconds, too coarse to
+ * find the row again), dates as YYYY-MM-DD, text as it is. Read back with a
+ * cast to the column's type, it is the exact value.
+ */
+function keyText(ref: SQLWrapper, column: AnyPgColumn): SQL {
+  if (column.columnType === "PgTimestamp") return sql`to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  if (column.columnType === "PgDateString") return sql`to_char(${ref}, 'YYYY-MM-DD')`;
+  return sql`${ref}::text`;
+}
+
+/**
+ * The keyset condition: rows past the cursor's boundary row in the scan's
+ * direction — a row comparison `(col, id) > (value, id)` (or `<`) that the
+ * list's (owner, col, id) index serves. NULL (a nullable column) counts as
+ * above every value, which is where Postgres sorts it (last ascending, first
+ * descending), so the condition grows an `IS NULL` branch only for such columns.
+ */
+function keyset(order: ListOrder, id: AnyPgColumn, op: ">" | "<", from: { key: string | null; id: string }): SQL {
+  const { column } = order;
+  const boundaryId = sql`${from.id}::uuid`;
+  if (from.key === null) {
+    return op === ">" ? sql`(${column} IS NULL AND ${id} > ${boundaryId})` : sql`(${column} IS NOT NULL OR ${id} < ${boundaryId})`;
+  }
+  const row = sql`(${column}, ${id}) ${sql.raw(op)} (${from.key}::${sql.raw(column.getSQLType())}, ${boundaryId})`;
+  return op === ">" && !column.notNull ? sql`(${row} OR ${column} IS NULL)` : row;
+}
+
+/**
+ * A list's page as two pieces of its one statement: CTEs (after \`WITH\`)
+ * and select-list columns (`results`, and in cursor mode `more`, `first`,
+ * `last`: see ListRows). `matches` selects the list's rows in `table`;
+ * `json` builds one result from the row under `alias` (and from `join`, if
+ * given). By offset: LIMIT/OFFSET as ever. By cursor: the keyset condition,
+ * scanning backwards for `previous` (reversed comparison and order), one row
+ * more than the page to learn whether more follow; the page is read back in
+ * the list's order, with its first and last row's ordering value as text.
+ */
+export function listPage(p: { table: Table; id: AnyPgColumn; matches: SQL; request: ListRequest; alias: string; json: SQL; join?: SQL }): {
+  ctes: SQL;
+  columns: SQL;
+} {
+  const { column, descending } = p.request.order;
+  const { page } = p.request;
+  const listed = orderBy(column, p.id, descending);
+  const results = (from: string) =>
+    sql`(SELECT coalesce(json_agg(${p.json} ORDER BY ${orderBy(column, p.id, descending, p.alias)}), '[]'::json)
+         FROM ${sql.identifier(from)} ${sql.identifier(p.alias)} ${p.join ?? sql``}) AS results`;
+  if (page.mode === "offset") {
+    return {
+      ctes: sql`page AS (SELECT * FROM ${p.table} WHERE ${p.matches} ORDER BY ${listed} LIMIT ${page.limit} OFFSET ${page.offset})`,
+      columns: results("page"),
+    };
+  }
+  const { direction, from } = page.cursor;
+  const backwards = direction === "previous";
+  const scan = orderBy(column, p.id, descending !== backwards);
+  const past = from ? sql` AND ${keyset(p.request.order, p.id, descending !== backwards ? "<" : ">", from)}` : sql``;
+  const boundary = sql`json_build_array(${keyText(bare(column), column)}, ${bare(p.id)})`;
+  const bound = (order: SQL) => sql`(SELECT ${boundary} FROM shown ORDER BY ${order} LIMIT 1)`;
+  return {
+    ctes: sql`page AS (SELECT * FROM ${p.table} WHERE ${p.matches}${past} ORDER BY ${scan} LIMIT ${page.limit + 1}),
+      shown AS (SELECT * FROM page ORDER BY ${scan} LIMIT ${page.limit})`,
+    columns: sql`${results("shown")}, (SELECT count(*) FROM page) > ${page.limit} AS more,
+      ${bound(listed)} AS first, ${bound(orderBy(column, p.id, !descending))} AS last`,
+  };
 }
 
 /**

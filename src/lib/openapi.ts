@@ -215,7 +215,7 @@ export function buildOpenApiDocument(resources: readonly Resource[]) {
       description:
         "Patients (private to their owner), a shared directory of doctors, and assignments between them. " +
         "Every route answers with and without a trailing slash. Errors are RFC 9457 problems. " +
-        "Lists take `limit` (1–100, default 20) and `offset`; unknown query parameters are ignored.",
+        "Lists take `limit` (1–100, default 20) and `offset`, or instead an opaque `cursor` (`cursor=` for the first page; the links then carry cursors); unknown query parameters are ignored.",
     },
     servers: [{ url: "/" }],
     tags: resources.flatMap((r) => (r.tag ? [r.tag] : [])),

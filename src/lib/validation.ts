@@ -6,6 +6,7 @@
  * their own names (mass-assignment protection).
  */
 import { zValidator } from "@hono/zod-validator";
+import type { Context } from "hono";
 import * as z from "zod";
 import { type FieldErrors, problem } from "./problem";
 import { marked } from "./route-doc";
@@ -53,13 +54,20 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
   return marked(guarded, { body: schema });
 };
 
-/** Validates query parameters; failures are 400 with `errors` keyed by parameter. */
-export const queryParams = <T extends z.ZodType>(schema: T) =>
+/** The 400 of a query that breaks its rules, with `errors` keyed by parameter. */
+export const invalidQuery = (errors: FieldErrors) => problem(400, "The query parameters are invalid.", { errors });
+
+/**
+ * Validates query parameters; failures are 400 with `errors` keyed by
+ * parameter. `alsoWrong` adds errors that no single parameter's schema can
+ * see (parameters that exclude each other), reported with the others.
+ */
+export const queryParams = <T extends z.ZodType>(schema: T, alsoWrong?: (c: Context) => FieldErrors | undefined) =>
   marked(
-    zValidator("query", schema, (result) => {
-      if (!result.success) {
-        throw problem(400, "The query parameters are invalid.", { errors: fieldErrors(result.error, "query") });
-      }
+    zValidator("query", schema, (result, c) => {
+      const errors: FieldErrors = result.success ? Object.create(null) : fieldErrors(result.error, "query");
+      for (const [name, messages] of Object.entries(alsoWrong?.(c) ?? {})) errors[name] = [...(errors[name] ?? []), ...messages];
+      if (Object.keys(errors).length > 0) throw invalidQuery(errors);
     }),
     { query: schema },
   );

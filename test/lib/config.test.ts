@@ -75,7 +75,7 @@ describe("databaseConfig", () => {
 
   it("takes the local endpoint and a timeout", () => {
     const env: Bindings = { DATABASE_URL: "postgresql://u:p@h/db", NEON_LOCAL_ENDPOINT: "http://127.0.0.1:4444/sql" };
-    expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000 });
+    expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000, STATEMENT_CHECK: false });
     for (const loopback of ["http://localhost:4444/sql", "http://[::1]:4444/sql", "http://127.1.2.3/x/sql", "https://127.0.0.1/sql"]) {
       expect(databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: loopback }).NEON_LOCAL_ENDPOINT).toBe(loopback);
     }

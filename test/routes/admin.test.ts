@@ -10,6 +10,7 @@ import {
   call,
   createPatient,
   directSql,
+  expectCursorPaging,
   expectProblem,
   ISO_TIMESTAMP,
   jsonRequest,
@@ -163,11 +164,66 @@ describe("GET /api/admin/users/", () => {
   });
 });
 
+describe("GET /api/admin/users/ by cursor", () => {
+  /**
+   * 9 accounts named with `tok` (other files register users meanwhile),
+   * inserted by one statement: created_at tied, names repeating, and
+   * last_login_at null for three, tied for three, distinct for the rest.
+   */
+  async function tiedAccounts(tok: string) {
+    await directSql()`
+      INSERT INTO users (email, name, password_hash, last_login_at)
+      SELECT ${tok} || '-' || g || '@example.com', 'Acct ' || ${tok} || (ARRAY[' Ann', ' Bob', ' Ann'])[1 + g % 3], 'x',
+             CASE WHEN g <= 3 THEN NULL WHEN g <= 6 THEN TIMESTAMPTZ '2024-01-01 00:00:00.000001+00'
+                  ELSE TIMESTAMPTZ '2023-01-01 00:00:00+00' + g * interval '1 microsecond' END
+      FROM generate_series(1, 9) g`;
+  }
+  const tokenOf = () => `acct${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+
+  it.each(["email", "name", "created_at", "last_login_at"])(
+    "follows next over the search's accounts once, in order with ties (and nulls), and previous back, for %s both ways",
+    async (field) => {
+      const tok = tokenOf();
+      await tiedAccounts(tok);
+      for (const ordering of [field, `-${field}`]) {
+        for (const limit of [1, 2, 4]) {
+          const pages = await expectCursorPaging<AdminUser>("/api/admin/users/", { search: tok, ordering }, admin.auth, limit);
+          expect(pages[0].count).toBe(9);
+        }
+      }
+    },
+  );
+
+  it("never-logged-in accounts come last ascending and first descending, across page boundaries", async () => {
+    const tok = tokenOf();
+    await tiedAccounts(tok);
+    const logins = async (ordering: string) =>
+      (await expectCursorPaging<AdminUser>("/api/admin/users/", { search: tok, ordering }, admin.auth, 2)).flatMap((p) =>
+        p.results.map((u) => u.last_login_at),
+      );
+    expect((await logins("last_login_at")).slice(-3)).toEqual([null, null, null]);
+    expect((await logins("-last_login_at")).slice(0, 3)).toEqual([null, null, null]);
+    await expectCursorPaging<AdminUser>("/api/admin/users/", { search: tok, is_admin: "false", ordering: "-last_login_at" }, admin.auth, 3);
+  });
+
+  it("refuses another filter's cursor (400 naming cursor)", async () => {
+    const tok = tokenOf();
+    await tiedAccounts(tok);
+    const first = (await (await call(`/api/admin/users/?search=${tok}&limit=1&cursor=`, as(admin))).json()) as Page<AdminUser>;
+    const cursor = new URL(first.next ?? "").searchParams.get("cursor") ?? "";
+    const body = await expectProblem(await call(`/api/admin/users/?search=${tok}&is_active=true&cursor=${cursor}`, as(admin)), 400);
+    expect(Object.keys(body.errors ?? {})).toEqual(["cursor"]);
+  });
+});
+
 describe("403 for non-administrators before any 400 or 404", () => {
   const cases: [string, (user: TestUser) => Promise<Response>][] = [
     ["stats", (u) => call("/api/admin/stats/", as(u))],
     ["list", (u) => call("/api/admin/users/", as(u))],
     ["list with a bad query", (u) => call("/api/admin/users/?is_active=maybe", as(u))],
+    ["list with a malformed cursor", (u) => call("/api/admin/users/?cursor=nope", as(u))],
+    ["list with cursor and offset", (u) => call("/api/admin/users/?cursor=&offset=0", as(u))],
+    ["list with a cursor of another list", (u) => call(`/api/admin/users/?cursor=${otherListCursor}`, as(u))],
     ["detail of an unknown id", (u) => call(`/api/admin/users/${crypto.randomUUID()}/`, as(u))],
     ["detail of an id that is not a UUID", (u) => call("/api/admin/users/not-a-uuid/", as(u))],
     ["PATCH with a bad body", (u) => patch(u, admin.id, { is_active: "no", password_hash: "x" })],
@@ -177,6 +233,11 @@ describe("403 for non-administrators before any 400 or 404", () => {
     ["sign-out of an unknown id", (u) => call(`/api/admin/users/${crypto.randomUUID()}/sessions/`, as(u, { method: "DELETE" }))],
     ["sign-out of an id that is not a UUID", (u) => call("/api/admin/users/nope/sessions/", as(u, { method: "DELETE" }))],
   ];
+  let otherListCursor = "";
+  beforeAll(async () => {
+    const list = (await (await call("/api/admin/users/?ordering=name&limit=1&cursor=", as(admin))).json()) as Page<AdminUser>;
+    otherListCursor = new URL(list.next ?? "").searchParams.get("cursor") ?? "";
+  });
   it.each(cases)("%s", async (_, send) => {
     const user = await newUser();
     const requestId = newRequestId();
@@ -187,6 +248,7 @@ describe("403 for non-administrators before any 400 or 404", () => {
 
   it("while an administrator gets the route's own 400 and 404", async () => {
     await expectProblem(await call("/api/admin/users/?is_active=maybe", as(admin)), 400);
+    await expectProblem(await call(`/api/admin/users/?cursor=${otherListCursor}`, as(admin)), 400);
     await expectProblem(await call("/api/admin/users/not-a-uuid/", as(admin)), 404);
     await expectProblem(await call(`/api/admin/users/${crypto.randomUUID()}/`, as(admin)), 404);
     const body = await expectProblem(await patch(admin, admin.id, { is_active: "no", password_hash: "x" }), 400);

@@ -13,6 +13,7 @@ import {
   createMapping,
   createPatient,
   directSql,
+  expectCursorPaging,
   expectProblem,
   ISO_TIMESTAMP,
   jsonRequest,
@@ -756,6 +757,62 @@ describe("GET /api/doctors/", () => {
     expect(await order("-name")).toEqual(["Carol", "Bob", "Alice"]);
     expect(await order("specialization")).toEqual(["Bob", "Carol", "Alice"]);
     expect(await order("-specialization")).toEqual(["Alice", "Carol", "Bob"]);
+  });
+});
+
+describe("GET /api/doctors/ by cursor", () => {
+  /**
+   * 11 doctors of the test's own (found by `tok` in every name), inserted by
+   * one statement so created_at is tied; names and specializations repeat.
+   * Four share a specialization no other test uses.
+   */
+  async function tiedDoctors(user: TestUser, tok: string) {
+    await directSql()`
+      INSERT INTO doctors (created_by, name, specialization)
+      SELECT ${user.id}::uuid, 'Dr ' || ${tok} || (ARRAY[' Ann', ' Bob', ' Ann', ' Cy'])[1 + g % 4],
+             CASE WHEN g % 3 = 0 THEN 'Spec ' || ${tok} ELSE (ARRAY['Neurology', 'Oncology'])[1 + g % 2] END
+      FROM generate_series(1, 11) g`;
+  }
+
+  it.each(["name", "specialization", "created_at"])(
+    "follows next from cursor= over the search's doctors once, in order with ties, and previous back, for %s ascending and descending",
+    async (field) => {
+      const user = await newUser();
+      const tok = token();
+      await tiedDoctors(user, tok);
+      for (const ordering of [field, `-${field}`]) {
+        for (const limit of [1, 3, 11]) await expectCursorPaging<Doctor>("/api/doctors/", { search: tok, ordering }, user.auth, limit);
+      }
+    },
+  );
+
+  it("pages the specialization filter, and search and filter together", async () => {
+    const user = await newUser();
+    const tok = token();
+    await tiedDoctors(user, tok);
+    const spec = `spec ${tok}`;
+    const pages = await expectCursorPaging<Doctor>("/api/doctors/", { specialization: spec }, user.auth, 2);
+    expect(pages[0].count).toBe(3);
+    await expectCursorPaging<Doctor>("/api/doctors/", { specialization: spec, search: "ann", ordering: "-name" }, user.auth, 1);
+  });
+
+  it("refuses a cursor of another search, specialization or ordering, and one with offset (400 naming it)", async () => {
+    const user = await newUser();
+    const tok = token();
+    await tiedDoctors(user, tok);
+    const first = await listBody(user, { search: tok, specialization: `Spec ${tok}`, limit: "1", cursor: "" });
+    const cursor = new URL(first.next ?? "").searchParams.get("cursor") ?? "";
+    const others: Record<string, string>[] = [
+      { search: tok, cursor },
+      { search: `${tok}x`, specialization: `Spec ${tok}`, cursor },
+      { search: tok, specialization: "Oncology", cursor },
+      { search: tok, specialization: `Spec ${tok}`, ordering: "name", cursor },
+    ];
+    for (const query of others) {
+      expect(await expectFieldError(await list(user, query), "cursor")).toMatchObject({ errors: { cursor: [expect.any(String)] } });
+    }
+    await expectFieldError(await list(user, { search: tok, specialization: `Spec ${tok}`, cursor, offset: "1" }), "offset");
+    expect((await list(user, { search: tok, specialization: `Spec ${tok}`, cursor })).status).toBe(200);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   createMapping,
   createPatient,
   directSql,
+  expectCursorPaging,
   expectProblem,
   ISO_TIMESTAMP,
   jsonRequest,
@@ -616,6 +617,76 @@ describe("GET /api/mappings/patient/{patient_id}/", () => {
     const malformed = await expectProblem(await get(patientDoctorsPath("not-a-uuid"), intruder), 404);
     expect(foreign).toEqual(unknown);
     expect(malformed).toEqual(unknown);
+  });
+});
+
+describe("both mapping lists by cursor", () => {
+  /**
+   * A user with 3 patients and 4 doctors, every pair assigned by one
+   * statement (12 mappings, created_at tied), and one more pair assigned
+   * later through the API.
+   */
+  async function tiedMappings() {
+    const user = await newUser();
+    const patients: string[] = [];
+    const doctors: string[] = [];
+    for (let i = 0; i < 3; i++) patients.push((await createPatient(user)).body.id);
+    for (let i = 0; i < 4; i++) doctors.push((await createDoctor(user)).body.id);
+    await directSql()`
+      INSERT INTO patient_doctor_mappings (patient_id, doctor_id, owner_id)
+      SELECT p, d, ${user.id}::uuid FROM unnest(${patients}::uuid[]) p, unnest(${doctors}::uuid[]) d`;
+    const patient = (await createPatient(user)).body.id;
+    await createMapping(user, patient, doctors[0]);
+    return { user, patients, doctors };
+  }
+
+  it("GET /api/mappings/: every row once, in order with ties, and back, either way and within each filter", async () => {
+    const { user, patients, doctors } = await tiedMappings();
+    for (const ordering of ["created_at", "-created_at"]) {
+      for (const limit of [1, 5]) await expectCursorPaging<Mapping>("/api/mappings/", { ordering }, user.auth, limit);
+    }
+    const byPatient = await expectCursorPaging<Mapping>("/api/mappings/", { patient_id: patients[1] }, user.auth, 3);
+    expect(byPatient[0].count).toBe(4);
+    const byDoctor = await expectCursorPaging<Mapping>("/api/mappings/", { doctor_id: doctors[0], ordering: "-created_at" }, user.auth, 2);
+    expect(byDoctor[0].count).toBe(4);
+    await expectCursorPaging<Mapping>("/api/mappings/", { doctor_id: doctors[2], patient_id: patients[0] }, user.auth, 1);
+  });
+
+  it("GET /api/mappings/patient/{id}/: the doctors once, in assignment order with ties, and back", async () => {
+    const { user, patients } = await tiedMappings();
+    for (const limit of [1, 3, 4]) {
+      const pages = await expectCursorPaging<{ id: string; mapping_id: string }>(patientDoctorsPath(patients[2]), {}, user.auth, limit);
+      expect(pages[0].count).toBe(4);
+    }
+  });
+
+  it("refuses a cursor of another filter, ordering, list or patient, and one with offset, with 400 naming it", async () => {
+    const { user, patients } = await tiedMappings();
+    const cursorOf = async (path: string, query: Record<string, string>) => {
+      const page = (await (
+        await get(`${path}?${new URLSearchParams({ ...query, limit: "1", cursor: "" })}`, user)
+      ).json()) as Page<Mapping>;
+      return new URL(page.next ?? "").searchParams.get("cursor") ?? "";
+    };
+    const filtered = await cursorOf("/api/mappings/", { patient_id: patients[0] });
+    const doctorsOfFirst = await cursorOf(patientDoctorsPath(patients[0]), {});
+    const refused: [string, Record<string, string>, string][] = [
+      ["/api/mappings/", { cursor: filtered }, "cursor"],
+      ["/api/mappings/", { patient_id: patients[1], cursor: filtered }, "cursor"],
+      ["/api/mappings/", { patient_id: patients[0], ordering: "-created_at", cursor: filtered }, "cursor"],
+      ["/api/mappings/", { patient_id: patients[0], cursor: doctorsOfFirst }, "cursor"],
+      [patientDoctorsPath(patients[1]), { cursor: doctorsOfFirst }, "cursor"],
+      [patientDoctorsPath(patients[0]), { cursor: filtered }, "cursor"],
+      [patientDoctorsPath(patients[0]), { cursor: doctorsOfFirst, offset: "1" }, "offset"],
+      ["/api/mappings/", { cursor: "not a cursor" }, "cursor"],
+    ];
+    for (const [path, query, param] of refused) {
+      const body = await expectProblem(await get(`${path}?${new URLSearchParams(query)}`, user), 400);
+      expect(Object.keys(body.errors ?? {}), `${path} ${JSON.stringify(query)}`).toEqual([param]);
+    }
+    // The same patient's id in upper case, without the trailing slash: the same list.
+    const same = `/api/mappings/patient/${patients[0].toUpperCase()}?cursor=${doctorsOfFirst}`;
+    expect((await get(same, user)).status).toBe(200);
   });
 });
 

@@ -46,6 +46,23 @@ describe("the OpenAPI document", () => {
     expect(JSON.parse(readFileSync(OPENAPI_FILE, "utf8"))).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(resources))));
   });
 
+  it("gives every list (an operation taking offset) the cursor parameter", () => {
+    const document = buildOpenApiDocument(resources) as unknown as {
+      paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; in: string }[] }>>;
+    };
+    const lists = Object.values(document.paths)
+      .flatMap((methods) => Object.values(methods))
+      .filter((op) => op.parameters?.some((p) => p.name === "offset" && p.in === "query"));
+    expect(lists.map((op) => op.operationId)).toEqual(
+      expect.arrayContaining(["listAdminUsers", "listAuditEvents", "listDoctors", "listMappings", "listPatientDoctors", "listPatients"]),
+    );
+    for (const op of lists)
+      expect(
+        op.parameters?.map((p) => p.name),
+        op.operationId,
+      ).toContain("cursor");
+  });
+
   it("generates TypeScript types with openapi-typescript, named after the shared schemas", async () => {
     const types = astToString(await openapiTS(JSON.parse(JSON.stringify(buildOpenApiDocument(resources)))));
     expect(types).toContain("listPatients: {");

@@ -11,10 +11,14 @@ import {
   createDoctor,
   createMapping,
   createPatient,
+  cursorJson,
+  cursorOf,
   directSql,
+  expectCursorPaging,
   expectProblem,
   ISO_TIMESTAMP,
   jsonRequest,
+  makeCursor,
   newRequestId,
   newUser,
   ORIGIN,
@@ -910,6 +914,180 @@ describe("GET /api/patients/", () => {
     const page = await json<PatientPage>(await api.list(user, { ordering: "-name", limit: "1", offset: "1" }));
     expect(names(page)).toEqual(["Bert"]);
     expect(new URL(page.next ?? "").searchParams.get("ordering")).toBe("-name");
+  });
+});
+
+describe("GET /api/patients/ by cursor", () => {
+  /**
+   * 13 patients inserted by one statement, so created_at and updated_at are
+   * all equal; names and dates of birth repeat too: every ordering has ties,
+   * which only the id breaks.
+   */
+  async function tiedPatients(user: TestUser) {
+    await directSql()`
+      INSERT INTO patients (owner_id, name, date_of_birth, gender, email)
+      SELECT ${user.id}::uuid, (ARRAY['Ann', 'Bob', 'Ann', 'Cy', 'Bob'])[1 + g % 5], DATE '1980-01-01' + (g % 3), 'other',
+             CASE WHEN g % 2 = 0 THEN 'even' || g || '@example.com' END
+      FROM generate_series(1, 13) g`;
+  }
+
+  it.each(["name", "date_of_birth", "created_at", "updated_at"])(
+    "follows next from cursor= over every row once, in order with ties, and previous back, for %s ascending and descending",
+    async (field) => {
+      const user = await newUser();
+      await tiedPatients(user);
+      for (const ordering of [field, `-${field}`]) {
+        for (const limit of [1, 4, 13]) await expectCursorPaging<Patient>("/api/patients/", { ordering }, user.auth, limit);
+      }
+    },
+  );
+
+  it("keeps the search in its links and pages only the matches; without ordering, by created_at", async () => {
+    const user = await newUser();
+    await tiedPatients(user);
+    const pages = await expectCursorPaging<Patient>("/api/patients/", { search: "EVEN" }, user.auth, 2);
+    expect(pages[0].count).toBe(6);
+    await expectCursorPaging<Patient>("/api/patients/", {}, user.auth, 5);
+  });
+
+  it("tells the microseconds of created_at apart, which the API shows only to the millisecond", async () => {
+    const user = await newUser();
+    await directSql()`
+      INSERT INTO patients (owner_id, name, date_of_birth, gender, created_at)
+      SELECT ${user.id}::uuid, 'Micro ' || g, DATE '1990-01-01', 'male', TIMESTAMPTZ '2021-06-01 10:00:00.123000+00' + g * interval '1 microsecond'
+      FROM generate_series(1, 5) g`;
+    const pages = await expectCursorPaging<Patient>("/api/patients/", { ordering: "-created_at" }, user.auth, 2);
+    expect(pages.flatMap((p) => p.results.map((r) => r.name))).toEqual(["Micro 5", "Micro 4", "Micro 3", "Micro 2", "Micro 1"]);
+    expect(new Set(pages.flatMap((p) => p.results.map((r) => r.created_at)))).toEqual(new Set(["2021-06-01T10:00:00.123Z"]));
+  });
+
+  it("answers the offset envelope, unchanged, without cursor; and an empty list by cursor", async () => {
+    const user = await newUser();
+    expect(await json<PatientPage>(await api.list(user, { cursor: "" }))).toEqual({ count: 0, next: null, previous: null, results: [] });
+    await tiedPatients(user);
+    const page = await json<PatientPage>(await api.list(user, { limit: "5" }));
+    expect(page.next).toBe(`${ORIGIN}/api/patients/?limit=5&offset=5`);
+  });
+
+  it("pages from where the boundary row was, even after it is deleted or rows are added before it", async () => {
+    const user = await newUser();
+    const created: Patient[] = [];
+    for (const name of ["P1", "P2", "P3", "P4", "P5"]) created.push((await createPatient(user, { name })).body as Patient);
+    const first = await json<PatientPage>(await api.list(user, { ordering: "name", limit: "2", cursor: "" }));
+    expect(first.results.map((p) => p.name)).toEqual(["P1", "P2"]);
+    expect((await api.remove(user, created[1].id)).status).toBe(204);
+    await createPatient(user, { name: "P0" });
+    const second = await json<PatientPage>(await call(first.next ?? "", { headers: user.auth }));
+    expect(second.results.map((p) => p.name)).toEqual(["P3", "P4"]);
+    expect(second.count).toBe(5);
+    const back = await json<PatientPage>(await call(second.previous ?? "", { headers: user.auth }));
+    expect(back.results.map((p) => p.name)).toEqual(["P0", "P1"]);
+    expect(back.previous).toBeNull();
+  });
+
+  it("after the last row: an empty page whose previous is the last page", async () => {
+    const user = await newUser();
+    for (const name of ["Q1", "Q2", "Q3"]) await createPatient(user, { name });
+    const first = await json<PatientPage>(await api.list(user, { limit: "2", cursor: "" }));
+    const last = await json<PatientPage>(await call(first.next ?? "", { headers: user.auth }));
+    const q3 = last.results[0];
+    // Q3 goes: the cursor after Q2 now finds nothing.
+    expect((await api.remove(user, q3.id)).status).toBe(204);
+    const empty = await json<PatientPage>(await call(first.next ?? "", { headers: user.auth }));
+    expect(empty).toMatchObject({ count: 2, results: [], next: null });
+    const lastPage = await json<PatientPage>(await call(empty.previous ?? "", { headers: user.auth }));
+    expect(lastPage.results.map((p) => p.name)).toEqual(["Q1", "Q2"]);
+    expect(lastPage).toMatchObject({ next: null, previous: null });
+  });
+
+  it("costs one round trip per page, and none for a refused cursor", async () => {
+    const user = await newUser();
+    await tiedPatients(user);
+    const first = await json<PatientPage>(await api.list(user, { limit: "4", cursor: "" }));
+    expect(await countRoundTrips((request) => request(first.next ?? "", { headers: user.auth }))).toBe(1);
+    expect(await countRoundTrips((request) => request(`${first.next}&offset=0`, { headers: user.auth }))).toBe(0);
+  });
+
+  describe("refuses, with 400 naming the parameter, before the database and unaudited", () => {
+    async function expectRefused(user: TestUser, query: Record<string, string>, param: string) {
+      const requestId = newRequestId();
+      const body = await expectFieldErrors(await api.list(user, query, rid(requestId)), [param]);
+      await expectAudit(requestId);
+      return body;
+    }
+    const cursorFor = async (user: TestUser, query: Record<string, string>) =>
+      cursorOf((await json<PatientPage>(await api.list(user, { ...query, limit: "1", cursor: "" }))).next);
+
+    it("cursor with offset, even offset=0 or a valid cursor", async () => {
+      const user = await newUser();
+      await tiedPatients(user);
+      const cursor = await cursorFor(user, {});
+      for (const query of [
+        { cursor: "", offset: "0" },
+        { cursor, offset: "3" },
+        { offset: "0", cursor },
+      ]) {
+        const body = await expectRefused(user, query, "offset");
+        expect(body.errors?.offset).toEqual(["offset cannot be combined with cursor: follow the cursor links, or page by offset alone."]);
+      }
+      // Every problem at once: a bad limit beside the mix.
+      await expectFieldErrors(await api.list(user, { cursor: "", offset: "0", limit: "0" }), ["limit", "offset"]);
+    });
+
+    it("a malformed cursor, or one whose value could not be the ordering's", async () => {
+      const user = await newUser();
+      await tiedPatients(user);
+      const real = await cursorFor(user, { ordering: "-date_of_birth" });
+      const json = cursorJson(real);
+      const forged = [
+        "x",
+        " ",
+        "%%%",
+        "eyJ2IjoxfQ",
+        makeCursor("just a string"),
+        makeCursor({ ...json, v: 2 }),
+        makeCursor({ ...json, d: "sideways" }),
+        makeCursor({ ...json, i: "not-a-uuid" }),
+        makeCursor({ ...json, extra: 1 }),
+        makeCursor({ ...json, k: undefined }),
+        makeCursor({ ...json, k: "1980-02-30" }),
+        makeCursor({ ...json, k: "yesterday" }),
+        makeCursor({ ...json, k: null }),
+        makeCursor({ ...json, k: "a\u0000b" }),
+        `${real}!`,
+        "A".repeat(3000),
+      ];
+      for (const cursor of forged) {
+        const body = await expectRefused(user, { ordering: "-date_of_birth", cursor }, "cursor");
+        expect(body.errors?.cursor).toEqual(["cursor is not a cursor this list gave out."]);
+      }
+      // The same value in a well-formed date is simply a place in the list.
+      expect((await api.list(user, { ordering: "-date_of_birth", cursor: makeCursor({ ...json, k: "1980-02-29" }) })).status).toBe(200);
+    });
+
+    it("a cursor made for another list, ordering, direction of it, or search", async () => {
+      const user = await newUser();
+      await tiedPatients(user);
+      const cursor = await cursorFor(user, { ordering: "name", search: "Ann" });
+      for (const name of ["Dr One", "Dr Two"]) await createDoctor(user, { name });
+      const doctors = cursorOf(((await (await call("/api/doctors/?limit=1&cursor=", { headers: user.auth })).json()) as PatientPage).next);
+      const queries: Record<string, string>[] = [
+        { ordering: "-name", search: "Ann", cursor },
+        { ordering: "date_of_birth", search: "Ann", cursor },
+        { search: "Ann", cursor },
+        { ordering: "name", cursor },
+        { ordering: "name", search: "Bob", cursor },
+        { cursor: doctors },
+      ];
+      for (const query of queries) {
+        const body = await expectRefused(user, query, "cursor");
+        expect(body.errors?.cursor).toEqual(["cursor was made for another list, ordering or filter."]);
+      }
+      // Another user's cursor of the same list is a place in their own list (the statement is scoped to the caller).
+      const other = await newUser();
+      expect((await api.list(other, { ordering: "name", search: "Ann", cursor })).status).toBe(200);
+      expect((await api.list(user, { ordering: "name", search: "Ann", limit: "7", cursor })).status).toBe(200);
+    });
   });
 });
 

@@ -5,7 +5,6 @@
  * same round trip. Nothing here reads a patient's data: only counts.
  */
 import { getTableName, type SQL, sql, type Table } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
@@ -13,22 +12,15 @@ import {
   auditInsert,
   auditOutcome,
   changedFields,
+  listPage,
   matchesSearch,
-  orderBy,
   outcomeOf,
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
 import { auditEvents, doctors, loginAttempts, mappings, patients, rowCounts, users } from "../../db/schema";
-import type { ListQuery } from "../../lib/list";
-import {
-  type ADMIN_USER_ORDERING,
-  type AdminStats,
-  type AdminUser,
-  type AdminUserChanges,
-  type AdminUserRow,
-  adminUserResponse,
-} from "./schemas";
+import type { ListRequest, ListRows } from "../../lib/list";
+import { type AdminStats, type AdminUser, type AdminUserChanges, type AdminUserRow, adminUserResponse } from "./schemas";
 
 const audit = (actor: Actor, action: "read" | "update" | "list" | "revoke", resourceId: SQL, outcome: SQL, fields?: SQL) =>
   auditInsert(actor, { action, resourceType: "user", resourceId, outcome, fields });
@@ -69,22 +61,18 @@ const patientCount = (alias: string) =>
 export async function listUsers(
   db: Db,
   actor: Actor,
-  q: ListQuery<(typeof ADMIN_USER_ORDERING)[number]> & { is_active?: boolean; is_admin?: boolean },
-): Promise<{ count: number; results: AdminUserRow[] }> {
+  q: ListRequest & { search?: string; is_active?: boolean; is_admin?: boolean },
+): Promise<ListRows<AdminUserRow>> {
   const conditions = [sql`true`];
   if (q.search !== undefined) conditions.push(matchesSearch(q.search, [t.name, t.email]));
   if (q.is_active !== undefined) conditions.push(sql`${t.isActive} = ${q.is_active}`);
   if (q.is_admin !== undefined) conditions.push(sql`${t.isAdmin} = ${q.is_admin}`);
   const matches = sql.join(conditions, sql` AND `);
-  const column = adminUserResponse.fields[q.ordering?.field ?? "created_at"];
-  const descending = q.ordering?.descending ?? false;
-  const u = alias(t, "u");
-  const { rows } = await db.execute<{ count: number; results: AdminUserRow[] }>(sql`
-    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${actorCheck(actor, "admin")} AS actor,
-           (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count,
-           (SELECT coalesce(json_agg(${adminUserResponse.json("u", { patient_count: patientCount("u") })} ORDER BY ${orderBy(column, t.id, descending, "u")}), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) ${u}) AS results`);
+  const json = adminUserResponse.json("u", { patient_count: patientCount("u") });
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "u", json });
+  const { rows } = await db.execute<ListRows<AdminUserRow>>(sql`
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
+    SELECT ${actorCheck(actor, "admin")} AS actor, (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count, ${page.columns}`);
   return rows[0];
 }
 

@@ -11,15 +11,15 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../../app-env";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope } from "../../lib/list";
+import { envelope, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, conditionalGet, ok, unwrap } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
-import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { idParam, jsonBody } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { assertAdministrator, listUsers, readStats, readUser, revokeSessions, updateUser } from "./queries";
-import { adminStatsSchema, adminUserListQuery, adminUserPage, adminUserPatch, adminUserSchema } from "./schemas";
+import { adminStatsSchema, adminUserListQuery, adminUserOrderings, adminUserPage, adminUserPatch, adminUserSchema } from "./schemas";
 
 const NOT_FOUND = "No user with this id.";
 const MESSAGES = {
@@ -75,11 +75,10 @@ export const adminRoutes = new Hono<AppEnv>()
       success: { status: 200, description: "A page of accounts.", schema: adminUserPage },
       errors: [403],
     }),
-    adminFirst(queryParams(adminUserListQuery)),
+    adminFirst(listParams(adminUserListQuery, adminUserOrderings)),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listUsers(c.var.db, actorOf(c), q);
-      return c.json(envelope(c, q, page.count, page.results));
+      return c.json(envelope(c, q, await listUsers(c.var.db, actorOf(c), q)));
     },
   )
   .get(

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { responseOf } from "../../db/response";
 import { users } from "../../db/schema";
 import { requiredText } from "../../lib/fields";
-import { orderingParam, pageOf, pageParams, searchParam } from "../../lib/list";
+import { orderingParam, orderings, pageOf, pageParams, searchParam } from "../../lib/list";
 
 /** An account as an administrator sees it, field by column (never its password hash or token state). */
 export const adminUserResponse = responseOf({
@@ -40,6 +40,11 @@ export const adminUserListQuery = z.object({
   is_admin: flag("is_admin"),
   ordering: orderingParam(ADMIN_USER_ORDERING),
 });
+/** The column behind each ordering, created_at by default (no index serves these: the accounts are few). last_login_at is nullable. */
+export const adminUserOrderings = orderings(
+  { email: users.email, name: users.name, created_at: users.createdAt, last_login_at: users.lastLoginAt },
+  "created_at",
+);
 
 /** PATCH: any subset; an omitted field is left as it is. */
 export const adminUserPatch = z

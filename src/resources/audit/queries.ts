@@ -1,9 +1,9 @@
 /** The audit trail for administrators (docs/BEHAVIOUR.md), newest first; the admin check is part of the statement. */
 import { sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
-import { type Actor, actorCheck } from "../../db/fragments";
+import { type Actor, actorCheck, listPage } from "../../db/fragments";
 import { auditEvents } from "../../db/schema";
+import type { ListRequest, ListRows } from "../../lib/list";
 import { type AuditEvent, auditEventResponse } from "./schemas";
 
 export interface AuditFilters {
@@ -27,11 +27,7 @@ const EQUALITY_FILTERS = {
 } as const;
 
 /** The page, for an administrator (anyone else: the statement's admin check raises, 403). Reading the trail is not audited. */
-export async function listAudit(
-  db: Db,
-  actor: Actor,
-  q: AuditFilters & { limit: number; offset: number },
-): Promise<{ count: number; results: AuditEvent[] }> {
+export async function listAudit(db: Db, actor: Actor, q: AuditFilters & ListRequest): Promise<ListRows<AuditEvent>> {
   const conditions = [sql`true`];
   for (const [param, column] of Object.entries(EQUALITY_FILTERS)) {
     const value = q[param as keyof typeof EQUALITY_FILTERS];
@@ -40,11 +36,9 @@ export async function listAudit(
   if (q.since !== undefined) conditions.push(sql`${t.occurredAt} >= ${q.since}::timestamptz`);
   if (q.until !== undefined) conditions.push(sql`${t.occurredAt} <= ${q.until}::timestamptz`);
   const matches = sql.join(conditions, sql` AND `);
-  const a = alias(t, "a");
-  const { rows } = await db.execute<{ count: number; results: AuditEvent[] }>(sql`
-    SELECT ${actorCheck(actor, "admin")} AS admin,
-           (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count,
-           (SELECT coalesce(json_agg(${auditEventResponse.json("a")} ORDER BY ${a.occurredAt} DESC, ${a.id} DESC), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${t.occurredAt} DESC, ${t.id} DESC LIMIT ${q.limit} OFFSET ${q.offset}) ${a}) AS results`);
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "a", json: auditEventResponse.json("a") });
+  const { rows } = await db.execute<ListRows<AuditEvent>>(sql`
+    WITH ${page.ctes}
+    SELECT ${actorCheck(actor, "admin")} AS admin, (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count, ${page.columns}`);
   return rows[0];
 }

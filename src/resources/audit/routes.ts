@@ -4,14 +4,13 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
-import { envelope } from "../../lib/list";
+import { envelope, listParams } from "../../lib/list";
 import { actorOf } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
-import { queryParams } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { listAudit } from "./queries";
-import { auditEventPage, auditQuery } from "./schemas";
+import { auditEventPage, auditOrderings, auditQuery } from "./schemas";
 
 export const auditRoutes = new Hono<AppEnv>().use(requireUser(), database()).get(
   "/",
@@ -21,10 +20,9 @@ export const auditRoutes = new Hono<AppEnv>().use(requireUser(), database()).get
     success: { status: 200, description: "A page of audit events.", schema: auditEventPage },
     errors: [403],
   }),
-  queryParams(auditQuery),
+  listParams(auditQuery, auditOrderings),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await listAudit(c.var.db, actorOf(c), q);
-    return c.json(envelope(c, q, page.count, page.results));
+    return c.json(envelope(c, q, await listAudit(c.var.db, actorOf(c), q)));
   },
 );

@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { responseOf } from "../../db/response";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES, auditEvents } from "../../db/schema";
-import { pageOf, pageParams } from "../../lib/list";
+import { orderings, pageOf, pageParams } from "../../lib/list";
 import { uuidString } from "../../lib/validation";
 
 const choice = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
@@ -27,6 +27,8 @@ export const auditQuery = z.object({
   // The trail is always newest first.
   ordering: z.undefined({ error: "ordering is not supported: the audit trail is always newest first." }).optional(),
 });
+/** Newest first, always (audit_events_occurred_idx; the actor and resource filters have their own (…, occurred_at) indexes). */
+export const auditOrderings = orderings({ occurred_at: auditEvents.occurredAt }, "-occurred_at");
 
 /** An audit event as the API answers it, field by column. */
 export const auditEventResponse = responseOf({

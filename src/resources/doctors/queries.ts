@@ -13,9 +13,9 @@ import {
   type ColumnValues,
   columnList,
   columnValues,
+  listPage,
   listTotal,
   matchesSearch,
-  orderBy,
   outcomeOf,
   setClause,
   valueList,
@@ -24,8 +24,8 @@ import {
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { doctors, mappings, users } from "../../db/schema";
-import type { ListQuery } from "../../lib/list";
-import { type DOCTOR_ORDERING, type Doctor, doctorResponse } from "./schemas";
+import type { ListRequest, ListRows } from "../../lib/list";
+import { type Doctor, doctorResponse } from "./schemas";
 
 /** A doctor with the `version` its ETag is made from (removed before the response). */
 export type VersionedDoctor = Doctor & { version: number };
@@ -115,18 +115,15 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
 export async function listDoctors(
   db: Db,
   actor: Actor,
-  q: ListQuery<(typeof DOCTOR_ORDERING)[number]> & { specialization?: string },
-): Promise<{ count: number; results: Doctor[] }> {
+  q: ListRequest & { search?: string; specialization?: string },
+): Promise<ListRows<Doctor>> {
   const conditions = [sql`true`];
   if (q.search !== undefined) conditions.push(matchesSearch(q.search, [t.name, t.specialization]));
   if (q.specialization !== undefined) conditions.push(sql`lower(${t.specialization}) = lower(${q.specialization})`);
   const matches = sql.join(conditions, sql` AND `);
-  const column = doctorResponse.fields[q.ordering?.field ?? "created_at"];
-  const descending = q.ordering?.descending ?? false;
-  const d = alias(t, "d");
-  const { rows } = await db.execute<{ count: number; results: Doctor[] }>(sql`
-    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, undefined, conditions.length > 1, matches)} AS count,
-           (SELECT coalesce(json_agg(${doctorResponse.json("d")} ORDER BY ${orderBy(column, t.id, descending, "d")}), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)} LIMIT ${q.limit} OFFSET ${q.offset}) ${d}) AS results`);
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "d", json: doctorResponse.json("d") });
+  const { rows } = await db.execute<ListRows<Doctor>>(sql`
+    WITH ${page.ctes}
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, undefined, conditions.length > 1, matches)} AS count, ${page.columns}`);
   return rows[0];
 }

@@ -9,16 +9,16 @@ import { classifyDbError } from "../../db/errors";
 import type { ColumnValues } from "../../db/fragments";
 import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope } from "../../lib/list";
+import { envelope, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet, type OutcomeMessages } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
-import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { idParam, jsonBody } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { idempotencyKey } from "../../middleware/idempotency";
 import { createDoctor, deleteDoctor, listDoctors, readDoctor, updateDoctor } from "./queries";
-import { doctorBody, doctorExample, doctorListQuery, doctorPage, doctorPatch, doctorSchema } from "./schemas";
+import { doctorBody, doctorExample, doctorListQuery, doctorOrderings, doctorPage, doctorPatch, doctorSchema } from "./schemas";
 
 const MESSAGES: OutcomeMessages = {
   notFound: "No doctor with this id.",
@@ -63,11 +63,10 @@ export const doctorRoutes = new Hono<AppEnv>()
       description: "`search` matches name and specialization; `specialization` filters exactly, ignoring case.",
       success: { status: 200, description: "A page of doctors.", schema: doctorPage },
     }),
-    queryParams(doctorListQuery),
+    listParams(doctorListQuery, doctorOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listDoctors(c.var.db, actorOf(c), q);
-      return c.json(envelope(c, q, page.count, page.results));
+      return c.json(envelope(c, q, await listDoctors(c.var.db, actorOf(c), q)));
     },
   )
   .post(

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { responseOf } from "../../db/response";
 import { doctors } from "../../db/schema";
 import { optionalEmail, optionalPhone, optionalText, requiredText } from "../../lib/fields";
-import { orderingParam, pageOf, pageParams, searchParam, textParam } from "../../lib/list";
+import { orderingParam, orderings, pageOf, pageParams, searchParam, textParam } from "../../lib/list";
 
 /** A doctor as the API answers it, field by column: Postgres builds it (./queries.ts), zod describes it. */
 export const doctorResponse = responseOf({
@@ -46,6 +46,11 @@ export const doctorListQuery = z.object({
   specialization: textParam("specialization", 100),
   ordering: orderingParam(DOCTOR_ORDERING),
 });
+/** The column behind each ordering, created_at by default (doctors_created_idx; name and specialization have no index of their own). */
+export const doctorOrderings = orderings(
+  { name: doctors.name, specialization: doctors.specialization, created_at: doctors.createdAt },
+  "created_at",
+);
 
 export const doctorPage = pageOf(doctorSchema, "DoctorPage");
 

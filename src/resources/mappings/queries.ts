@@ -13,14 +13,15 @@ import {
   auditInsert,
   auditOutcome,
   bare,
+  listPage,
   listTotal,
-  orderBy,
   outcomeOf,
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, type Replay, replayOf } from "../../db/idempotency";
 import { doctors, mappings, patients } from "../../db/schema";
+import type { ListRequest, ListRows } from "../../lib/list";
 import { type AssignedDoctor, assignedDoctorResponse, type Mapping, mappingResponse } from "./schemas";
 
 /** Mappings never change: their version (for the ETag) is always 1. */
@@ -107,19 +108,16 @@ export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: s
 export async function listMappings(
   db: Db,
   actor: Actor,
-  q: { limit: number; offset: number; patientId?: string; doctorId?: string; descending: boolean },
-): Promise<{ count: number; results: Mapping[] }> {
+  q: ListRequest & { patient_id?: string; doctor_id?: string },
+): Promise<ListRows<Mapping>> {
   const conditions = [sql`${t.ownerId} = ${actor.userId}`];
-  if (q.patientId) conditions.push(sql`${t.patientId} = ${q.patientId}`);
-  if (q.doctorId) conditions.push(sql`${t.doctorId} = ${q.doctorId}`);
+  if (q.patient_id) conditions.push(sql`${t.patientId} = ${q.patient_id}`);
+  if (q.doctor_id) conditions.push(sql`${t.doctorId} = ${q.doctor_id}`);
   const matches = sql.join(conditions, sql` AND `);
-  const m = alias(t, "m");
-  const { rows } = await db.execute<{ count: number; results: Mapping[] }>(sql`
-    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
-           (SELECT coalesce(json_agg(${mappingResponse.json("m")} ORDER BY ${orderBy(t.createdAt, t.id, q.descending, "m")}), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(t.createdAt, t.id, q.descending)}
-                  LIMIT ${q.limit} OFFSET ${q.offset}) ${m}) AS results`);
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "m", json: mappingResponse.json("m") });
+  const { rows } = await db.execute<ListRows<Mapping>>(sql`
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count, ${page.columns}`);
   return rows[0];
 }
 
@@ -128,20 +126,21 @@ export async function listPatientDoctors(
   db: Db,
   actor: Actor,
   patientId: string,
-  q: { limit: number; offset: number },
-): Promise<{ count: number; results: AssignedDoctor[] } | undefined> {
+  q: ListRequest,
+): Promise<ListRows<AssignedDoctor> | undefined> {
   // The response reads the doctor from `d` and the assignment from `m` (see assignedDoctorResponse).
   const m = alias(t, "m");
   const d = alias(doctors, "d");
-  const { rows } = await db.execute<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
+  // Equality on patient_id lets mappings_patient_created_idx serve the page in order (`IN (SELECT id FROM p)` made
+  // Postgres sort every mapping of the patient); `p` still holds the owner condition, as a one-time filter.
+  const matches = sql`${t.patientId} = ${patientId} AND EXISTS (SELECT 1 FROM p)`;
+  const join = sql`JOIN ${doctors} ${d} ON ${d.id} = ${m.doctorId}`;
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "m", json: assignedDoctorResponse.json("d"), join });
+  const { rows } = await db.execute<ListRows<AssignedDoctor> & { found: number }>(sql`
     WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
-    audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))})
+    audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))}), ${page.ctes}
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS found,
-           (SELECT count(*) FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p))::int AS count,
-           (SELECT coalesce(json_agg(${assignedDoctorResponse.json("d")} ORDER BY ${orderBy(t.createdAt, t.id, false, "m")}), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${t.patientId} IN (SELECT id FROM p)
-                  ORDER BY ${orderBy(t.createdAt, t.id, false)} LIMIT ${q.limit} OFFSET ${q.offset}) ${m}
-            JOIN ${doctors} ${d} ON ${d.id} = ${m.doctorId}) AS results`);
-  const row = rows[0];
-  return row.found === 0 ? undefined : { count: row.count, results: row.results };
+           (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count, ${page.columns}`);
+  const { found, ...rest } = rows[0];
+  return found === 0 ? undefined : rest;
 }

@@ -8,16 +8,16 @@ import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
 import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope } from "../../lib/list";
+import { envelope, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
-import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { idParam, jsonBody } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { idempotencyKey } from "../../middleware/idempotency";
 import { createMapping, deleteMapping, listMappings, listPatientDoctors, readMapping } from "./queries";
-import { assignedDoctorPage, mappingBody, mappingListQuery, mappingPage, mappingSchema, pageQuery } from "./schemas";
+import { assignedDoctorPage, mappingBody, mappingListQuery, mappingOrderings, mappingPage, mappingSchema, pageQuery } from "./schemas";
 
 const NOT_FOUND = "No mapping with this id.";
 const NO_SUCH_PATIENT = "No patient with this id.";
@@ -41,16 +41,10 @@ export const mappingRoutes = new Hono<AppEnv>()
       summary: "List the assignments of the caller's patients",
       success: { status: 200, description: "A page of mappings.", schema: mappingPage },
     }),
-    queryParams(mappingListQuery),
+    listParams(mappingListQuery, mappingOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listMappings(c.var.db, actorOf(c), {
-        ...q,
-        patientId: q.patient_id,
-        doctorId: q.doctor_id,
-        descending: q.ordering?.descending ?? false,
-      });
-      return c.json(envelope(c, q, page.count, page.results));
+      return c.json(envelope(c, q, await listMappings(c.var.db, actorOf(c), q)));
     },
   )
   .post(
@@ -86,13 +80,13 @@ export const mappingRoutes = new Hono<AppEnv>()
       summary: "The doctors assigned to one of the caller's patients, in assignment order",
       success: { status: 200, description: "A page of doctors, each with mapping_id and assigned_at.", schema: assignedDoctorPage },
     }),
-    queryParams(pageQuery),
+    listParams(pageQuery, mappingOrderings),
     idParam(NO_SUCH_PATIENT),
     async (c) => {
       const q = c.req.valid("query");
       const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
       if (!page) throw problem(404, NO_SUCH_PATIENT);
-      return c.json(envelope(c, q, page.count, page.results));
+      return c.json(envelope(c, q, page));
     },
   )
   .get(

@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { fromAlias, responseOf } from "../../db/response";
 import { mappings } from "../../db/schema";
-import { orderingParam, pageOf, pageParams } from "../../lib/list";
+import { orderingParam, orderings, pageOf, pageParams } from "../../lib/list";
 import { uuidString } from "../../lib/validation";
 import { doctorResponse } from "../doctors/schemas";
 
@@ -21,6 +21,8 @@ export const mappingListQuery = z.object({
   ordering: orderingParam(["created_at"]),
 });
 export const pageQuery = z.object(pageParams);
+/** Both lists: by creation (mappings_owner_created_idx, mappings_patient_created_idx); a patient's doctors in assignment order. */
+export const mappingOrderings = orderings({ created_at: mappings.createdAt }, "created_at");
 
 /** A mapping as the API answers it, field by column. */
 export const mappingResponse = responseOf({

@@ -3,7 +3,6 @@
  * audit row in the same round trip (docs/BEHAVIOUR.md).
  */
 import { getTableName, type SQL, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client";
 import {
   type Actor,
@@ -17,9 +16,9 @@ import {
   changedFields,
   columnList,
   columnValues,
+  listPage,
   listTotal,
   matchesSearch,
-  orderBy,
   outcomeOf,
   setClause,
   valueList,
@@ -29,9 +28,9 @@ import {
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
 import { runStatement } from "../../db/statement";
-import type { ListQuery } from "../../lib/list";
+import type { ListRequest, ListRows } from "../../lib/list";
 import type { RawResource } from "../../lib/resource";
-import { type PATIENT_ORDERING, type Patient, patientResponse } from "./schemas";
+import { type Patient, patientResponse } from "./schemas";
 
 const audit = (actor: Actor, action: "create" | "read" | "update" | "delete" | "list", resourceId: SQL, outcome: SQL, fields?: SQL) =>
   auditInsert(actor, { action, resourceType: "patient", resourceId, outcome, fields, idempotent: action !== "read" && action !== "list" });
@@ -135,20 +134,11 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
   return outcomeOf(rows[0]);
 }
 
-export async function listPatients(
-  db: Db,
-  actor: Actor,
-  q: ListQuery<(typeof PATIENT_ORDERING)[number]>,
-): Promise<{ count: number; results: Patient[] }> {
+export async function listPatients(db: Db, actor: Actor, q: ListRequest & { search?: string }): Promise<ListRows<Patient>> {
   const matches = sql`${t.ownerId} = ${actor.userId}${q.search === undefined ? sql`` : sql` AND ${matchesSearch(q.search, [t.name, t.email, t.phone])}`}`;
-  const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
-  const descending = q.ordering?.descending ?? false;
-  const p = alias(t, "p");
-  const { rows } = await db.execute<{ count: number; results: Patient[] }>(sql`
-    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
-    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.search !== undefined, matches)} AS count,
-           (SELECT coalesce(json_agg(${patientResponse.json("p")} ORDER BY ${orderBy(column, t.id, descending, "p")}), '[]'::json)
-            FROM (SELECT * FROM ${t} WHERE ${matches} ORDER BY ${orderBy(column, t.id, descending)}
-                  LIMIT ${q.limit} OFFSET ${q.offset}) ${p}) AS results`);
+  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "p", json: patientResponse.json("p") });
+  const { rows } = await db.execute<ListRows<Patient>>(sql`
+    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
+    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.search !== undefined, matches)} AS count, ${page.columns}`);
   return rows[0];
 }

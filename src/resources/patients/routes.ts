@@ -7,16 +7,16 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import type { ColumnValues } from "../../db/fragments";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope } from "../../lib/list";
+import { envelope, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
-import { idParam, jsonBody, queryParams } from "../../lib/validation";
+import { idParam, jsonBody } from "../../lib/validation";
 import { requireUser } from "../../middleware/auth";
 import { database } from "../../middleware/database";
 import { idempotencyKey } from "../../middleware/idempotency";
 import { createPatient, deletePatient, listPatients, readPatient, updatePatient } from "./queries";
-import { patientBody, patientExample, patientListQuery, patientPage, patientPatch, patientSchema } from "./schemas";
+import { patientBody, patientExample, patientListQuery, patientOrderings, patientPage, patientPatch, patientSchema } from "./schemas";
 
 const NOT_FOUND = "No patient with this id.";
 const notFound = () => problem(404, NOT_FOUND);
@@ -38,11 +38,10 @@ export const patientRoutes = new Hono<AppEnv>()
       description: "`search` matches name, email and phone (literal, case-insensitive). Default order: created_at, then id.",
       success: { status: 200, description: "A page of patients.", schema: patientPage },
     }),
-    queryParams(patientListQuery),
+    listParams(patientListQuery, patientOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      const page = await listPatients(c.var.db, actorOf(c), q);
-      return c.json(envelope(c, q, page.count, page.results));
+      return c.json(envelope(c, q, await listPatients(c.var.db, actorOf(c), q)));
     },
   )
   .post(

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { responseOf } from "../../db/response";
 import { GENDERS, patients } from "../../db/schema";
 import { optionalEmail, optionalPhone, optionalText, requiredChoice, requiredPastDate, requiredText } from "../../lib/fields";
-import { orderingParam, pageOf, pageParams, searchParam } from "../../lib/list";
+import { orderingParam, orderings, pageOf, pageParams, searchParam } from "../../lib/list";
 
 /** A patient as the API answers it, field by column: Postgres builds it (./queries.ts), zod describes it. */
 export const patientResponse = responseOf({
@@ -43,6 +43,11 @@ export const patientBody = z
 /** PATCH: any subset; an omitted field is left as it is. */
 export const patientPatch = z.strictObject(fields).partial().meta({ id: "PatientPatch" });
 export const patientListQuery = z.object({ ...pageParams, search: searchParam, ordering: orderingParam(PATIENT_ORDERING) });
+/** The column behind each ordering (each served by a patients_owner_…_idx), created_at by default. */
+export const patientOrderings = orderings(
+  { name: patients.name, date_of_birth: patients.dateOfBirth, created_at: patients.createdAt, updated_at: patients.updatedAt },
+  "created_at",
+);
 
 export const patientPage = pageOf(patientSchema, "PatientPage");
 

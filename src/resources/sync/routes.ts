@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { syncConfig } from "../../lib/config";
-import { encodeCursor } from "../../lib/cursor";
+import { encodeOpaque } from "../../lib/cursor";
 import { problem } from "../../lib/problem";
 import { actorOf } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -56,6 +56,6 @@ export const syncRoutes = new Hono<AppEnv>().use(requireUser(), database()).get(
     });
     // A first page leaves out every deletion below its horizon; later pages too (see SyncCursor.f).
     const deletionsFrom = since === undefined ? page.horizon : since.f;
-    return c.json({ changes: page.changes, cursor: encodeCursor(nextCursor(from, deletionsFrom, page, now)), has_more: page.hasMore });
+    return c.json({ changes: page.changes, cursor: encodeOpaque(nextCursor(from, deletionsFrom, page, now)), has_more: page.hasMore });
   },
 );

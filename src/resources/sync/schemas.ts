@@ -1,7 +1,7 @@
 /** What the sync route accepts and answers (docs/SYNC.md). */
 import * as z from "zod";
 import { SYNC_TYPES, type SyncType } from "../../db/schema";
-import { decodeCursor } from "../../lib/cursor";
+import { decodeOpaque } from "../../lib/cursor";
 import { integer } from "../../lib/list";
 import { doctorResponse } from "../doctors/schemas";
 import { mappingResponse } from "../mappings/schemas";
@@ -44,9 +44,9 @@ export const syncQuery = z.object({
     .transform((text, ctx) => {
       // Empty asks for the start, like no `since` at all.
       if (text === "") return undefined;
-      const cursor = decodeCursor(text, syncCursorSchema);
-      if (cursor === undefined) ctx.addIssue({ code: "custom", message: "since is not a cursor this service issued." });
-      return cursor;
+      const cursor = syncCursorSchema.safeParse(decodeOpaque(text));
+      if (!cursor.success) ctx.addIssue({ code: "custom", message: "since is not a cursor this service issued." });
+      return cursor.data;
     })
     .optional()
     .meta({ description: "The `cursor` of the previous page; without it, everything the caller may see, from the start." }),
