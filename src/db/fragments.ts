@@ -148,7 +148,8 @@ function keyset(order: ListOrder, id: AnyPgColumn, op: ">" | "<", from: { key: s
 /**
  * A list's page as two pieces of its one statement: CTEs (after \`WITH\`)
  * and select-list columns (`results`, and in cursor mode `more`, `first`,
- * `last`: see ListRows). `matches` selects the list's rows in `table`;
+ * `last`: see ListRows; `results` is the page's JSON text, passed through
+ * to the response). `matches` selects the list's rows in `table`;
  * `json` builds one result from the row under `alias` (and from `join`, if
  * given). By offset: LIMIT/OFFSET as ever. By cursor: the keyset condition,
  * scanning backwards for `previous` (reversed comparison and order), one row
@@ -163,7 +164,7 @@ export function listPage(p: { table: Table; id: AnyPgColumn; matches: SQL; reque
   const { page } = p.request;
   const listed = orderBy(column, p.id, descending);
   const results = (from: string) =>
-    sql`(SELECT coalesce(json_agg(${p.json} ORDER BY ${orderBy(column, p.id, descending, p.alias)}), '[]'::json)
+    sql`(SELECT coalesce(json_agg(${p.json} ORDER BY ${orderBy(column, p.id, descending, p.alias)}), '[]'::json)::text
          FROM ${sql.identifier(from)} ${sql.identifier(p.alias)} ${p.join ?? sql``}) AS results`;
   if (page.mode === "offset") {
     return {
@@ -178,11 +179,38 @@ export function listPage(p: { table: Table; id: AnyPgColumn; matches: SQL; reque
   const boundary = sql`json_build_array(${keyText(bare(column), column)}, ${bare(p.id)})`;
   const bound = (order: SQL) => sql`(SELECT ${boundary} FROM shown ORDER BY ${order} LIMIT 1)`;
   return {
-    ctes: sql`page AS (SELECT * FROM ${p.table} WHERE ${p.matches}${past} ORDER BY ${scan} LIMIT ${page.limit + 1}),
+    ctes: sql`page AS (SELECT * FROM ${p.table} WHERE ${p.matches}${past} ORDER BY ${scan} LIMIT (${page.limit}::int + 1)),
       shown AS (SELECT * FROM page ORDER BY ${scan} LIMIT ${page.limit})`,
     columns: sql`${results("shown")}, (SELECT count(*) FROM page) > ${page.limit} AS more,
       ${bound(listed)} AS first, ${bound(orderBy(column, p.id, !descending))} AS last`,
   };
+}
+
+/** A list page's values for a compiled statement (src/db/statement.ts): what changes from request to request. */
+export type PageValues = { limit: number; offset: number | undefined; key: string | null | undefined; id: string | undefined };
+
+export function pageValues({ page }: ListRequest): PageValues {
+  const from = page.mode === "cursor" ? page.cursor.from : undefined;
+  return { limit: page.limit, offset: page.mode === "offset" ? page.offset : undefined, key: from?.key, id: from?.id };
+}
+
+/** What chooses a list statement's shape: the order, and how the page is asked for. */
+export function pageShape({ order, page }: ListRequest): (string | boolean)[] {
+  return [
+    order.field,
+    order.descending,
+    page.mode,
+    page.mode === "cursor" ? page.cursor.direction : "",
+    page.mode === "cursor" && !!page.cursor.from,
+  ];
+}
+
+/** The request again with its page's values taken from `v` (stand-ins, when the statement is compiled). */
+export function withPageValues(q: ListRequest, v: PageValues): ListRequest {
+  const { page } = q;
+  if (page.mode === "offset") return { ...q, page: { ...page, limit: v.limit, offset: v.offset ?? 0 } };
+  const from = page.cursor.from && { key: v.key ?? null, id: v.id ?? "" };
+  return { ...q, page: { ...page, limit: v.limit, cursor: { ...page.cursor, from } } };
 }
 
 /**
@@ -267,7 +295,11 @@ export function auditOutcome(done: string, checks: { found?: string; conflict?: 
 
 /** A list's `search` text, literally (containsPattern), in any of `columns`, case-insensitively. */
 export function matchesSearch(search: string, columns: AnyPgColumn[]): SQL {
-  const pattern = containsPattern(search);
+  return matchesPattern(containsPattern(search), columns);
+}
+
+/** A LIKE `pattern` (containsPattern's) in any of `columns`: for a compiled statement, whose values JS must not transform. */
+export function matchesPattern(pattern: string, columns: AnyPgColumn[]): SQL {
   return sql`(${sql.join(
     columns.map((c) => sql`${c} ILIKE ${pattern} ESCAPE '\\'`),
     sql` OR `,

@@ -11,7 +11,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../../app-env";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope, listParams } from "../../lib/list";
+import { listAnswer, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, conditionalGet, ok, unwrap } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -78,7 +78,7 @@ export const adminRoutes = new Hono<AppEnv>()
     adminFirst(listParams(adminUserListQuery, adminUserOrderings)),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(envelope(c, q, await listUsers(c.var.db, actorOf(c), q)));
+      return listAnswer(c, q, await listUsers(c.var.db, actorOf(c), q));
     },
   )
   .get(

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
-import { envelope, listParams } from "../../lib/list";
+import { listAnswer, listParams } from "../../lib/list";
 import { actorOf } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
 import { requireUser } from "../../middleware/auth";
@@ -23,6 +23,6 @@ export const auditRoutes = new Hono<AppEnv>().use(requireUser(), database()).get
   listParams(auditQuery, auditOrderings),
   async (c) => {
     const q = c.req.valid("query");
-    return c.json(envelope(c, q, await listAudit(c.var.db, actorOf(c), q)));
+    return listAnswer(c, q, await listAudit(c.var.db, actorOf(c), q));
   },
 );

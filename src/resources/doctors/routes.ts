@@ -9,7 +9,7 @@ import { classifyDbError } from "../../db/errors";
 import type { ColumnValues } from "../../db/fragments";
 import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope, listParams } from "../../lib/list";
+import { listAnswer, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet, type OutcomeMessages } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -66,7 +66,7 @@ export const doctorRoutes = new Hono<AppEnv>()
     listParams(doctorListQuery, doctorOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(envelope(c, q, await listDoctors(c.var.db, actorOf(c), q)));
+      return listAnswer(c, q, await listDoctors(c.var.db, actorOf(c), q));
     },
   )
   .post(

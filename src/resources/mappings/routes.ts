@@ -8,7 +8,7 @@ import type { AppEnv } from "../../app-env";
 import { classifyDbError } from "../../db/errors";
 import { CONSTRAINTS } from "../../db/schema";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope, listParams } from "../../lib/list";
+import { listAnswer, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -44,7 +44,7 @@ export const mappingRoutes = new Hono<AppEnv>()
     listParams(mappingListQuery, mappingOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(envelope(c, q, await listMappings(c.var.db, actorOf(c), q)));
+      return listAnswer(c, q, await listMappings(c.var.db, actorOf(c), q));
     },
   )
   .post(
@@ -86,7 +86,7 @@ export const mappingRoutes = new Hono<AppEnv>()
       const q = c.req.valid("query");
       const page = await listPatientDoctors(c.var.db, actorOf(c), c.req.valid("param").id, q);
       if (!page) throw problem(404, NO_SUCH_PATIENT);
-      return c.json(envelope(c, q, page));
+      return listAnswer(c, q, page);
     },
   )
   .get(

@@ -18,17 +18,21 @@ import {
   columnValues,
   listPage,
   listTotal,
-  matchesSearch,
+  matchesPattern,
   outcomeOf,
+  type PageValues,
+  pageShape,
+  pageValues,
   setClause,
   valueList,
   versionMatches,
   type WriteOutcome,
+  withPageValues,
 } from "../../db/fragments";
 import { idempotency, type PriorRecord, replayOf } from "../../db/idempotency";
 import { patients } from "../../db/schema";
 import { runStatement } from "../../db/statement";
-import type { ListRequest, ListRows } from "../../lib/list";
+import { containsPattern, type ListRequest, type ListRows } from "../../lib/list";
 import type { RawResource } from "../../lib/resource";
 import { type Patient, patientResponse } from "./schemas";
 
@@ -135,10 +139,26 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
 }
 
 export async function listPatients(db: Db, actor: Actor, q: ListRequest & { search?: string }): Promise<ListRows<Patient>> {
-  const matches = sql`${t.ownerId} = ${actor.userId}${q.search === undefined ? sql`` : sql` AND ${matchesSearch(q.search, [t.name, t.email, t.phone])}`}`;
-  const page = listPage({ table: t, id: t.id, matches, request: q, alias: "p", json: patientResponse.json("p") });
-  const { rows } = await db.execute<ListRows<Patient>>(sql`
-    WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
-    SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.search !== undefined, matches)} AS count, ${page.columns}`);
+  const { rows } = await runStatement<ListRows<Patient>, { actor: ActorValues; page: PageValues; pattern: string | undefined }, unknown[]>(
+    db,
+    "listPatients",
+    { actor: actorValues(actor), page: pageValues(q), pattern: q.search === undefined ? undefined : containsPattern(q.search) },
+    (v) => {
+      const search = v.pattern === undefined ? sql`` : sql` AND ${matchesPattern(v.pattern, [t.name, t.email, t.phone])}`;
+      const matches = sql`${t.ownerId} = ${v.actor.userId}${search}`;
+      const page = listPage({
+        table: t,
+        id: t.id,
+        matches,
+        request: withPageValues(q, v.page),
+        alias: "p",
+        json: patientResponse.json("p"),
+      });
+      return sql`
+    WITH audit AS (${audit(v.actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
+    SELECT ${actorCheck(v.actor)} AS actor, ${listTotal(t, v.actor.userId, v.pattern !== undefined, matches)} AS count, ${page.columns}`;
+    },
+    pageShape(q),
+  );
   return rows[0];
 }

@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import type { ColumnValues } from "../../db/fragments";
 import { ifMatchVersions } from "../../lib/etag";
-import { envelope, listParams } from "../../lib/list";
+import { listAnswer, listParams } from "../../lib/list";
 import { problem } from "../../lib/problem";
 import { actorOf, answerDelete, answerWrite, conditionalGet } from "../../lib/resource";
 import { describeRoute } from "../../lib/route-doc";
@@ -41,7 +41,7 @@ export const patientRoutes = new Hono<AppEnv>()
     listParams(patientListQuery, patientOrderings),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(envelope(c, q, await listPatients(c.var.db, actorOf(c), q)));
+      return listAnswer(c, q, await listPatients(c.var.db, actorOf(c), q));
     },
   )
   .post(
