@@ -71,11 +71,43 @@ export interface AccessClaims {
   issuedAt: number;
 }
 
+/**
+ * Tokens this isolate has verified, with what they said: a client sends the
+ * same access token with every request until it expires, and checking its
+ * signature again each time was a tenth of an authenticated read's CPU
+ * (docs/BENCHMARKS.md). A token is immutable, so a verified one stays
+ * verified; its expiry is still checked on every use, and whether its
+ * account may still use it is the statement's business (authorised_actor),
+ * as before. Keyed by the whole token and the settings it was checked
+ * against; bounded, oldest out first.
+ */
+const verified = new Map<string, AccessClaims & { expiresAt: number }>();
+const VERIFIED_MAX = 2048;
+
 /** The claims of a valid access token, or undefined for anything else. */
 export async function verifyAccessToken(
   token: string,
   config: Pick<AuthConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">,
 ): Promise<AccessClaims | undefined> {
+  const cacheKey = `${config.JWT_SECRET}\u0000${config.JWT_ISSUER}\u0000${config.JWT_AUDIENCE}\u0000${token}`;
+  const known = verified.get(cacheKey);
+  if (known) {
+    if (known.expiresAt > Math.floor(Date.now() / 1000)) return { userId: known.userId, issuedAt: known.issuedAt };
+    verified.delete(cacheKey);
+    return undefined;
+  }
+  const claims = await verifySignedToken(token, config);
+  if (claims) {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(cacheKey, claims);
+  }
+  return claims && { userId: claims.userId, issuedAt: claims.issuedAt };
+}
+
+async function verifySignedToken(
+  token: string,
+  config: Pick<AuthConfig, "JWT_SECRET" | "JWT_ISSUER" | "JWT_AUDIENCE">,
+): Promise<(AccessClaims & { expiresAt: number }) | undefined> {
   if (!ISSUED_SHAPE.test(token)) return undefined;
   try {
     // hono checks exp (strictly), iss, aud and the signature with alg pinned; iat we check with a leeway below.
@@ -95,7 +127,7 @@ export async function verifyAccessToken(
       typeof claims.iat === "number" &&
       claims.iat <= now + IAT_LEEWAY_SECONDS &&
       typeof claims.jti === "string";
-    return valid ? { userId: claims.sub as string, issuedAt: claims.iat as number } : undefined;
+    return valid ? { userId: claims.sub as string, issuedAt: claims.iat as number, expiresAt: claims.exp as number } : undefined;
   } catch {
     return undefined;
   }
