@@ -126,15 +126,20 @@ export async function updatePatient(
 
 /** Deletes a patient; its mappings go with it (ON DELETE CASCADE). */
 export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: string | undefined): Promise<WriteOutcome<true>> {
-  const idem = idempotency(actor.userId, actor.idempotency);
-  const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
-    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(actor, id)} FOR UPDATE),
+  const { rows } = await runStatement<
+    { found: number; body: true | null; idem: PriorRecord | null; raced: number },
+    { actor: ActorValues; id: string; ifMatch: string | undefined }
+  >(db, "deletePatient", { actor: actorValues(actor), id, ifMatch }, (v) => {
+    const idem = idempotency(v.actor.userId, v.actor.idempotency);
+    return sql`
+    WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(v.actor, v.id)} FOR UPDATE),
     del AS (
-      DELETE FROM ${t} WHERE ${ownPatient(actor, id)} AND ${versionMatches(t.version, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
+      DELETE FROM ${t} WHERE ${ownPatient(v.actor, v.id)} AND ${versionMatches(t.version, v.ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "patient", "del")},
-    audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
-    SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},
-           ${idem.raced(sql`${t}`, ownPatient(actor, id))}`);
+    audit AS (${audit(v.actor, "delete", sql`${v.id}::uuid`, auditOutcome("del", { found: "cur" }))})
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},
+           ${idem.raced(sql`${t}`, ownPatient(v.actor, v.id))}`;
+  });
   return outcomeOf(rows[0]);
 }
 
