@@ -6,8 +6,12 @@
  * DB_TIMEOUT_MS so a slow database turns into a 503, never a hung request.
  */
 import { neon, neonConfig } from "@neondatabase/serverless";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
 import type { DatabaseConfig } from "../lib/config";
+
+/** Sent first, in the same transaction, by an audited read under READ_AUDIT_COMMIT=async. */
+const ASYNC_COMMIT = sql.raw("SET LOCAL synchronous_commit = off");
 
 export function createDb(config: DatabaseConfig) {
   // The driver's endpoint setting is process-wide; every request of an
@@ -19,7 +23,26 @@ export function createDb(config: DatabaseConfig) {
   });
   // No `schema`: nothing uses Drizzle's relational queries, and building their
   // config from the schema was a fifth of a read's CPU (docs/BENCHMARKS.md).
-  return drizzle({ client });
+  const db = drizzle({ client });
+  const asyncCommit = config.READ_AUDIT_COMMIT === "async";
+  return Object.assign(db, {
+    /**
+     * Runs the statement of an audited read (patient and mapping reads and
+     * lists, sync pages, administrator reads): its audit row makes it a
+     * write transaction, which by default waits at commit for its WAL to be
+     * flushed (on Neon: acknowledged by a quorum of safekeepers). With
+     * READ_AUDIT_COMMIT=async it runs instead in a transaction that first
+     * sets `synchronous_commit = off` for itself only — the driver's
+     * transaction, still one HTTP request — and answers without that wait
+     * (README, "Read-audit durability"). Writes always use `execute`: they
+     * commit durably whatever this setting says.
+     */
+    async auditRead<T extends Record<string, unknown>>(query: SQL) {
+      if (!asyncCommit) return await db.execute<T>(query);
+      const [, result] = await db.batch([db.execute(ASYNC_COMMIT), db.execute<T>(query)]);
+      return result;
+    },
+  });
 }
 
 export type Db = ReturnType<typeof createDb>;

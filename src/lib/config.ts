@@ -14,6 +14,7 @@ const VARIABLES = [
   "DATABASE_URL",
   "NEON_LOCAL_ENDPOINT",
   "DB_TIMEOUT_MS",
+  "READ_AUDIT_COMMIT",
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
@@ -54,6 +55,8 @@ const databaseSchema = z.object({
   DATABASE_URL: z.string({ error: "DATABASE_URL is not set" }).regex(/^postgres(ql)?:\/\//, "DATABASE_URL is not a postgres:// URL"),
   NEON_LOCAL_ENDPOINT: z.string().optional(),
   DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  // Whether an audited read's commit waits for its audit row to be durable (README, "Read-audit durability"); writes always do.
+  READ_AUDIT_COMMIT: z.enum(["durable", "async"], { error: "READ_AUDIT_COMMIT must be durable or async" }).default("durable"),
 });
 
 const loginWindowMinutes = z.coerce

@@ -49,7 +49,7 @@ export async function assertAdministrator(db: Db, actor: Actor): Promise<void> {
 }
 
 export async function readStats(db: Db, actor: Actor): Promise<AdminStats> {
-  const { rows } = await db.execute<{ body: AdminStats }>(sql`
+  const { rows } = await db.auditRead<{ body: AdminStats }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${actorCheck(actor, "admin")} AS actor, json_build_object(
       'users', (SELECT json_build_object('total', count(*), 'active', count(*) FILTER (WHERE ${t.isActive}), 'admins', count(*) FILTER (WHERE ${t.isAdmin})) FROM ${t}),
@@ -79,7 +79,7 @@ export async function listUsers(
   const column = adminUserResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const u = alias(t, "u");
-  const { rows } = await db.execute<{ count: number; results: AdminUserRow[] }>(sql`
+  const { rows } = await db.auditRead<{ count: number; results: AdminUserRow[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${actorCheck(actor, "admin")} AS actor,
            (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count,
@@ -89,7 +89,7 @@ export async function listUsers(
 }
 
 export async function readUser(db: Db, actor: Actor, id: string): Promise<VersionedAdminUser | undefined> {
-  const { rows } = await db.execute<{ body: VersionedAdminUser | null }>(sql`
+  const { rows } = await db.auditRead<{ body: VersionedAdminUser | null }>(sql`
     WITH u AS (SELECT * FROM ${t} WHERE ${t.id} = ${id}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("u"))})
     SELECT ${actorCheck(actor, "admin")} AS actor, (SELECT ${versioned("u")} FROM u) AS body`);

@@ -83,7 +83,7 @@ export async function createMapping(db: Db, actor: Actor, patientId: string, doc
 const ownMapping = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
 
 export async function readMapping(db: Db, actor: Actor, id: string): Promise<VersionedMapping | undefined> {
-  const { rows } = await db.execute<{ body: VersionedMapping }>(sql`
+  const { rows } = await db.auditRead<{ body: VersionedMapping }>(sql`
     WITH m AS (SELECT * FROM ${t} WHERE ${ownMapping(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("m"))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("m")} FROM m) AS body`);
@@ -114,7 +114,7 @@ export async function listMappings(
   if (q.doctorId) conditions.push(sql`${t.doctorId} = ${q.doctorId}`);
   const matches = sql.join(conditions, sql` AND `);
   const m = alias(t, "m");
-  const { rows } = await db.execute<{ count: number; results: Mapping[] }>(sql`
+  const { rows } = await db.auditRead<{ count: number; results: Mapping[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count,
            (SELECT coalesce(json_agg(${mappingResponse.json("m")} ORDER BY ${orderBy(t.createdAt, t.id, q.descending, "m")}), '[]'::json)
@@ -133,7 +133,7 @@ export async function listPatientDoctors(
   // The response reads the doctor from `d` and the assignment from `m` (see assignedDoctorResponse).
   const m = alias(t, "m");
   const d = alias(doctors, "d");
-  const { rows } = await db.execute<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
+  const { rows } = await db.auditRead<{ found: number; count: number; results: AssignedDoctor[] }>(sql`
     WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
     audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS found,

@@ -57,7 +57,7 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
 }
 
 export async function readPatient(db: Db, actor: Actor, id: string): Promise<VersionedPatient | undefined> {
-  const { rows } = await db.execute<{ body: VersionedPatient }>(sql`
+  const { rows } = await db.auditRead<{ body: VersionedPatient }>(sql`
     WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("p"))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("p")} FROM p) AS body`);
@@ -109,7 +109,7 @@ export async function listPatients(
   const column = patientResponse.fields[q.ordering?.field ?? "created_at"];
   const descending = q.ordering?.descending ?? false;
   const p = alias(t, "p");
-  const { rows } = await db.execute<{ count: number; results: Patient[] }>(sql`
+  const { rows } = await db.auditRead<{ count: number; results: Patient[] }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, q.search !== undefined, matches)} AS count,
            (SELECT coalesce(json_agg(${patientResponse.json("p")} ORDER BY ${orderBy(column, t.id, descending, "p")}), '[]'::json)
