@@ -27,6 +27,8 @@ export default defineConfig({
                 STATEMENT_CHECK: "1",
                 // Reproduces a property-based run (test/hostile-input.test.ts).
                 FC_SEED: process.env.FC_SEED ?? "",
+                // READ_AUDIT_COMMIT=async npx vitest run … runs the suite with asynchronous read-audit commits.
+                ...(process.env.READ_AUDIT_COMMIT ? { READ_AUDIT_COMMIT: process.env.READ_AUDIT_COMMIT } : {}),
               },
             },
           })),

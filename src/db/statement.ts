@@ -89,7 +89,8 @@ function compile<V extends StatementValues>(name: string, values: V, build: (val
 
 /**
  * Runs the statement `name` with `values`; `fixed` (JSON-serialisable)
- * chooses among its shapes and is passed to the builder as is.
+ * chooses among its shapes and is passed to the builder as is. An audited
+ * read says so (`auditRead`): READ_AUDIT_COMMIT applies to it (src/db/client.ts).
  */
 export async function runStatement<R extends Record<string, unknown>, V extends StatementValues, F = undefined>(
   db: Db,
@@ -97,6 +98,7 @@ export async function runStatement<R extends Record<string, unknown>, V extends 
   values: V,
   build: (values: V, fixed: F) => SQL,
   fixed?: F,
+  options: { auditRead?: boolean } = {},
 ): Promise<{ rows: R[] }> {
   const key = `${name}|${fixed === undefined ? "" : JSON.stringify(fixed)}|${absences(values)}`;
   let statement = compiled.get(key);
@@ -111,8 +113,7 @@ export async function runStatement<R extends Record<string, unknown>, V extends 
       throw new Error(`Statement ${name}: the cached shape ${key} does not match this request's statement`);
     }
   }
-  const result = await db.$client.query(statement.text, params, { arrayMode: false, fullResults: true });
-  return result as unknown as { rows: R[] };
+  return (await db.query(statement.text, params, options)) as { rows: R[] };
 }
 
 /** How many shapes this isolate has compiled (for tests of the cache itself). */

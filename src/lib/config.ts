@@ -15,6 +15,7 @@ const VARIABLES = [
   "NEON_LOCAL_ENDPOINT",
   "DB_TIMEOUT_MS",
   "STATEMENT_CHECK",
+  "READ_AUDIT_COMMIT",
   "JWT_SECRET",
   "JWT_ACCESS_MINUTES",
   "JWT_REFRESH_DAYS",
@@ -60,6 +61,8 @@ const databaseSchema = z.object({
     .enum(["0", "1"])
     .default("0")
     .transform((v) => v === "1"),
+  // Whether an audited read's commit waits for its audit row to be durable (README, "Read-audit durability"); writes always do.
+  READ_AUDIT_COMMIT: z.enum(["durable", "async"], { error: "READ_AUDIT_COMMIT must be durable or async" }).default("durable"),
 });
 
 const loginWindowMinutes = z.coerce

@@ -75,9 +75,21 @@ describe("databaseConfig", () => {
 
   it("takes the local endpoint and a timeout", () => {
     const env: Bindings = { DATABASE_URL: "postgresql://u:p@h/db", NEON_LOCAL_ENDPOINT: "http://127.0.0.1:4444/sql" };
-    expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000, STATEMENT_CHECK: false });
+    expect(databaseConfig(env)).toEqual({ ...env, DB_TIMEOUT_MS: 5000, STATEMENT_CHECK: false, READ_AUDIT_COMMIT: "durable" });
     for (const loopback of ["http://localhost:4444/sql", "http://[::1]:4444/sql", "http://127.1.2.3/x/sql", "https://127.0.0.1/sql"]) {
       expect(databaseConfig({ ...env, NEON_LOCAL_ENDPOINT: loopback }).NEON_LOCAL_ENDPOINT).toBe(loopback);
+    }
+  });
+
+  it("takes READ_AUDIT_COMMIT durable (the default) or async, and is a 503 naming it for anything else", () => {
+    const env: Bindings = { DATABASE_URL: "postgresql://u:p@h/db" };
+    expect(databaseConfig(env).READ_AUDIT_COMMIT).toBe("durable");
+    expect(databaseConfig({ ...env, READ_AUDIT_COMMIT: "durable" }).READ_AUDIT_COMMIT).toBe("durable");
+    expect(databaseConfig({ ...env, READ_AUDIT_COMMIT: "async" }).READ_AUDIT_COMMIT).toBe("async");
+    for (const value of ["off", "ASYNC", "on", "local", ""]) {
+      const { status, log } = failure(() => databaseConfig({ ...env, READ_AUDIT_COMMIT: value }));
+      expect(status, value).toBe(503);
+      expect(log, value).toContain("READ_AUDIT_COMMIT must be durable or async");
     }
   });
 

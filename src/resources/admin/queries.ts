@@ -41,7 +41,7 @@ export async function assertAdministrator(db: Db, actor: Actor): Promise<void> {
 }
 
 export async function readStats(db: Db, actor: Actor): Promise<AdminStats> {
-  const { rows } = await db.execute<{ body: AdminStats }>(sql`
+  const { rows } = await db.auditRead<{ body: AdminStats }>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)})
     SELECT ${actorCheck(actor, "admin")} AS actor, json_build_object(
       'users', (SELECT json_build_object('total', count(*), 'active', count(*) FILTER (WHERE ${t.isActive}), 'admins', count(*) FILTER (WHERE ${t.isAdmin})) FROM ${t}),
@@ -70,14 +70,14 @@ export async function listUsers(
   const matches = sql.join(conditions, sql` AND `);
   const json = adminUserResponse.json("u", { patient_count: patientCount("u") });
   const page = listPage({ table: t, id: t.id, matches, request: q, alias: "u", json });
-  const { rows } = await db.execute<ListRows<AdminUserRow>>(sql`
+  const { rows } = await db.auditRead<ListRows<AdminUserRow>>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
     SELECT ${actorCheck(actor, "admin")} AS actor, (SELECT count(*) FROM ${t} WHERE ${matches})::int AS count, ${page.columns}`);
   return rows[0];
 }
 
 export async function readUser(db: Db, actor: Actor, id: string): Promise<VersionedAdminUser | undefined> {
-  const { rows } = await db.execute<{ body: VersionedAdminUser | null }>(sql`
+  const { rows } = await db.auditRead<{ body: VersionedAdminUser | null }>(sql`
     WITH u AS (SELECT * FROM ${t} WHERE ${t.id} = ${id}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("u"))})
     SELECT ${actorCheck(actor, "admin")} AS actor, (SELECT ${versioned("u")} FROM u) AS body`);

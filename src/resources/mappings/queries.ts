@@ -84,7 +84,7 @@ export async function createMapping(db: Db, actor: Actor, patientId: string, doc
 const ownMapping = (actor: Actor, id: string) => sql`${t.id} = ${id} AND ${t.ownerId} = ${actor.userId}`;
 
 export async function readMapping(db: Db, actor: Actor, id: string): Promise<VersionedMapping | undefined> {
-  const { rows } = await db.execute<{ body: VersionedMapping }>(sql`
+  const { rows } = await db.auditRead<{ body: VersionedMapping }>(sql`
     WITH m AS (SELECT * FROM ${t} WHERE ${ownMapping(actor, id)}),
     audit AS (${audit(actor, "read", sql`${id}::uuid`, auditOutcome("m"))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("m")} FROM m) AS body`);
@@ -115,7 +115,7 @@ export async function listMappings(
   if (q.doctor_id) conditions.push(sql`${t.doctorId} = ${q.doctor_id}`);
   const matches = sql.join(conditions, sql` AND `);
   const page = listPage({ table: t, id: t.id, matches, request: q, alias: "m", json: mappingResponse.json("m") });
-  const { rows } = await db.execute<ListRows<Mapping>>(sql`
+  const { rows } = await db.auditRead<ListRows<Mapping>>(sql`
     WITH audit AS (${audit(actor, "list", sql`NULL::uuid`, sql`'success'`)}), ${page.ctes}
     SELECT ${actorCheck(actor)} AS actor, ${listTotal(t, actor.userId, conditions.length > 1, matches)} AS count, ${page.columns}`);
   return rows[0];
@@ -136,7 +136,7 @@ export async function listPatientDoctors(
   const matches = sql`${t.patientId} = ${patientId} AND EXISTS (SELECT 1 FROM p)`;
   const join = sql`JOIN ${doctors} ${d} ON ${d.id} = ${m.doctorId}`;
   const page = listPage({ table: t, id: t.id, matches, request: q, alias: "m", json: assignedDoctorResponse.json("d"), join });
-  const { rows } = await db.execute<ListRows<AssignedDoctor> & { found: number }>(sql`
+  const { rows } = await db.auditRead<ListRows<AssignedDoctor> & { found: number }>(sql`
     WITH p AS (SELECT ${patients.id} FROM ${patients} WHERE ${patients.id} = ${patientId} AND ${patients.ownerId} = ${actor.userId}),
     audit AS (${audit(actor, "list", sql`NULL::uuid`, auditOutcome("p"))}), ${page.ctes}
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS found,

@@ -86,6 +86,8 @@ export async function readPatient(db: Db, actor: Actor, id: string): Promise<Wri
     WITH p AS (SELECT * FROM ${t} WHERE ${ownPatient(v.actor, v.id)}),
     audit AS (${audit(v.actor, "read", sql`${v.id}::uuid`, auditOutcome("p"))})
     SELECT ${actorCheck(v.actor)} AS actor, (SELECT ${raw("p")} FROM p) AS body`,
+    undefined,
+    { auditRead: true },
   );
   return rows[0].body ?? undefined;
 }
@@ -164,6 +166,7 @@ export async function listPatients(db: Db, actor: Actor, q: ListRequest & { sear
     SELECT ${actorCheck(v.actor)} AS actor, ${listTotal(t, v.actor.userId, v.pattern !== undefined, matches)} AS count, ${page.columns}`;
     },
     pageShape(q),
+    { auditRead: true },
   );
   return rows[0];
 }

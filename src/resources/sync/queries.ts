@@ -72,7 +72,7 @@ function branches(actor: Actor, q: FeedRequest): SQL[] {
 
 /** One page of the caller's feed, audited as `sync`: one statement, one round trip. */
 export async function readFeedPage(db: Db, actor: Actor, q: FeedRequest): Promise<FeedPage> {
-  const { rows } = await db.execute<{ horizon: string; has_more: boolean; changes: FeedPage["changes"]; last: FeedPosition | null }>(sql`
+  const { rows } = await db.auditRead<{ horizon: string; has_more: boolean; changes: FeedPage["changes"]; last: FeedPosition | null }>(sql`
     WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
     page AS MATERIALIZED (
       SELECT * FROM (${sql.join(branches(actor, q), sql` UNION ALL `)}) feed ORDER BY xid, rank, id LIMIT ${q.limit + 1}
