@@ -2,7 +2,6 @@
  * Liveness and readiness. `/` never touches the database, so it measures
  * the runtime alone; `/ready` makes one real round trip.
  */
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
 import type { AppEnv } from "../../app-env";
@@ -28,7 +27,8 @@ export const healthRoutes = new Hono<AppEnv>()
     }),
     database(),
     async (c) => {
-      await c.var.db.execute(sql`SELECT 1`);
+      // Straight to the driver, as every compiled statement goes: the benchmark's baseline of one round trip.
+      await c.var.db.query("SELECT 1", []);
       return c.json({ status: "ready" as const });
     },
   );
