@@ -137,4 +137,25 @@ describe("signing out everywhere", () => {
     const { access } = (await refreshed.json()) as { access: string };
     expect((await call("/api/auth/me/", { headers: { Authorization: `Bearer ${access}` } })).status).toBe(200);
   });
+
+  // A login right after a sign-out gets a token dated the next whole second (its iat is moved up so that it works at
+  // once); a second sign-out within that same second must end that token too. Started at the beginning of a second, so
+  // that the sign-out, the login and the second sign-out all fall within it.
+  it("ends a token issued right after a sign-out when the account is signed out again within the same second", async () => {
+    const user = await newUser();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+      const second = Math.floor(Date.now() / 1000);
+      await signOutEverywhere(user);
+      const fresh = await login(user.email, PASSWORD);
+      const auth = { Authorization: `Bearer ${fresh.access}` };
+      expect((await call("/api/auth/me/", { headers: auth })).status).toBe(200);
+      await signOutEverywhere(user);
+      const sameSecond = Math.floor(Date.now() / 1000) === second;
+      await expectRefused(await call("/api/auth/me/", { headers: auth }));
+      await expectRefused(await call("/api/patients/", { headers: auth }));
+      if (sameSecond) return;
+    }
+    throw new Error("could not fit a sign-out, a login and a sign-out into one second in three attempts");
+  });
 });

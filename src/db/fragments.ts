@@ -62,6 +62,16 @@ export const actorValues = (a: Actor): ActorValues => ({
 export const actorCheck = (actor: Pick<Actor, "userId" | "issuedAt">, role: "user" | "admin" = "user") =>
   sql`authorised_actor(${actor.userId}::uuid, ${actor.issuedAt}::double precision, ${role === "admin"})`;
 
+/**
+ * The new tokens_valid_after of an account signed out everywhere
+ * (deactivation, sign-out everywhere, password change), from its current
+ * value `current`: now — or, if a login since the last such event got a
+ * token dated the next whole second (its iat moved up so that it works at
+ * once; see auth's notBefore), that second, so that this event ends that
+ * token too. Tokens issued after it are then dated the second after.
+ */
+export const tokensRefusedUntilNow = (current: SQL) => sql`greatest(now(), date_trunc('second', ${current}) + interval '1 second')`;
+
 /** The SQLSTATEs authorised_actor raises: the token no longer counts (401), or the caller is no administrator (403). */
 export const ACTOR_SQLSTATE = { refused: "UA401", notAdmin: "UA403" } as const;
 

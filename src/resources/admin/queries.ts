@@ -15,6 +15,7 @@ import {
   listPage,
   matchesSearch,
   outcomeOf,
+  tokensRefusedUntilNow,
   versionMatches,
   type WriteOutcome,
 } from "../../db/fragments";
@@ -116,7 +117,7 @@ export async function updateUser(
         name = coalesce(${name}::text, cur.name),
         is_active = coalesce(${active}::boolean, cur.is_active),
         is_admin = coalesce(${admin}::boolean, cur.is_admin),
-        tokens_valid_after = CASE WHEN cur.is_active AND ${active}::boolean = false THEN now() ELSE cur.tokens_valid_after END,
+        tokens_valid_after = CASE WHEN cur.is_active AND ${active}::boolean = false THEN ${tokensRefusedUntilNow(sql`cur.tokens_valid_after`)} ELSE cur.tokens_valid_after END,
         version = cur.version + 1,
         updated_at = now()
       FROM cur
@@ -134,7 +135,7 @@ export async function updateUser(
 /** Signs an account out everywhere: every refresh family revoked, every access token issued until now refused. */
 export async function revokeSessions(db: Db, actor: Actor, id: string): Promise<boolean> {
   const { rows } = await db.execute<{ found: number }>(sql`
-    WITH target AS (UPDATE ${t} SET tokens_valid_after = now() WHERE ${t.id} = ${id} RETURNING ${t.id}),
+    WITH target AS (UPDATE ${t} SET tokens_valid_after = ${tokensRefusedUntilNow(sql`${t.tokensValidAfter}`)} WHERE ${t.id} = ${id} RETURNING ${t.id}),
     revoked AS (
       UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${id} AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM target)
     ), audit AS (${audit(actor, "revoke", sql`${id}::uuid`, auditOutcome("target"))})

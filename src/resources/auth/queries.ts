@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { type Actor, actorCheck } from "../../db/fragments";
+import { type Actor, actorCheck, tokensRefusedUntilNow } from "../../db/fragments";
 import { responseOf } from "../../db/response";
 import { users } from "../../db/schema";
 
@@ -185,7 +185,7 @@ export async function changePassword(
       WHERE email_hash = ${args.emailHash} AND failures >= ${args.maxFailures}
         AND window_started_at > now() - make_interval(mins => ${args.windowMinutes})
     ), changed AS (
-      UPDATE users SET password_hash = ${args.newHash}, tokens_valid_after = now(), version = version + 1, updated_at = now()
+      UPDATE users SET password_hash = ${args.newHash}, tokens_valid_after = ${tokensRefusedUntilNow(sql`users.tokens_valid_after`)}, version = version + 1, updated_at = now()
       WHERE id = ${actor.userId} AND password_hash = ${args.verifiedHash} AND NOT EXISTS (SELECT 1 FROM limited)
       RETURNING id, tokens_valid_after
     ), revoked AS (
