@@ -37,7 +37,9 @@ export function ok<B extends Versioned | RawResource<unknown>>(c: Context, body:
 }
 
 export function created<B extends Versioned | RawResource<unknown>>(c: Context, collectionPath: string, body: B) {
-  c.header("Location", new URL(`${collectionPath}/${body.id}/`, c.req.url).toString());
+  // The request URL's origin (scheme://host[:port]) by hand: parsing the whole URL again cost more than the rest of this.
+  const url = c.req.url;
+  c.header("Location", `${url.slice(0, url.indexOf("/", url.indexOf("//") + 2))}${collectionPath}/${body.id}/`);
   return ok(c, body, 201);
 }
 
