@@ -28,8 +28,8 @@ export type StatementValues = { [key: string]: Leaf | StatementValues };
 
 interface Compiled {
   text: string;
-  /** Per parameter: the path of the value that fills it, or the constant the builder wrote. */
-  params: ({ path: string } | { constant: unknown })[];
+  /** Per parameter: the path (keys) of the value that fills it, or the constant the builder wrote. */
+  params: ({ path: string[] } | { constant: unknown })[];
 }
 
 const dialect = new PgDialect();
@@ -64,9 +64,9 @@ function absences(values: StatementValues, prefix = ""): string {
     .join(",");
 }
 
-function valueAt(values: StatementValues, path: string): unknown {
+function valueAt(values: StatementValues, path: string[]): unknown {
   let at: unknown = values;
-  for (const key of path.split(".")) at = (at as StatementValues)[key];
+  for (const key of path) at = (at as StatementValues)[key];
   return at;
 }
 
@@ -80,7 +80,7 @@ function compile<V extends StatementValues>(name: string, values: V, build: (val
         if (path === undefined || path.includes(END)) {
           throw new Error(`Statement ${name}: a value is transformed in JS (${JSON.stringify(param)}); compute it in SQL or make it fixed`);
         }
-        return { path };
+        return { path: path.split(".") };
       }
       return { constant: param };
     }),
