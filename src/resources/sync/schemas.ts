@@ -13,8 +13,9 @@ export const SYNC_RESPONSES = { doctor: doctorResponse, patient: patientResponse
   unknown
 >;
 
-/** A transaction id as Postgres prints an xid8: an unsigned 64-bit integer. */
-const xidText = z.string().regex(/^(0|[1-9]\d{0,19})$/);
+/** A transaction id as Postgres prints an xid8: an unsigned 64-bit integer (a bigger one would fail its cast: a 500). */
+const XID8_MAX = 2n ** 64n - 1n;
+const xidText = z.string().refine((x) => /^(0|[1-9]\d{0,19})$/.test(x) && BigInt(x) <= XID8_MAX);
 export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
 /**
