@@ -6,13 +6,14 @@
  * database turns into a 503, never a hung request.
  */
 import { type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
-import { type SQL, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { DatabaseConfig } from "../lib/config";
 
 /** Sent first, in the same transaction, by an audited read under READ_AUDIT_COMMIT=async. */
 const ASYNC_COMMIT_TEXT = "SET LOCAL synchronous_commit = off";
-const ASYNC_COMMIT = sql.raw(ASYNC_COMMIT_TEXT);
+const dialect = new PgDialect();
 
 /**
  * The driver's query function per connection string, made once per isolate:
@@ -45,26 +46,31 @@ export function createDb(config: DatabaseConfig) {
     return orm;
   };
   const asyncCommit = config.READ_AUDIT_COMMIT === "async";
+  /**
+   * Runs compiled SQL text (src/db/statement.ts): one round trip. An
+   * audited read goes as auditRead below says.
+   */
+  async function query(
+    text: string,
+    params: unknown[],
+    options: { auditRead?: boolean } = {},
+  ): Promise<{ rows: Record<string, unknown>[] }> {
+    const client = sharedClient(config.DATABASE_URL);
+    const fetchOptions = timeout();
+    if (options.auditRead && asyncCommit) {
+      const [, result] = await client.transaction([client.query(ASYNC_COMMIT_TEXT), client.query(text, params)], {
+        fullResults: true,
+        fetchOptions,
+      });
+      return result;
+    }
+    return await client.query(text, params, { fullResults: true, fetchOptions });
+  }
   return {
     /** src/db/statement.ts compares each cached statement shape with a fresh build (tests). */
     checkStatements: config.STATEMENT_CHECK,
-    /**
-     * Runs compiled SQL text (src/db/statement.ts): one round trip. An
-     * audited read goes as auditRead below says.
-     */
-    async query(text: string, params: unknown[], options: { auditRead?: boolean } = {}): Promise<{ rows: Record<string, unknown>[] }> {
-      const client = sharedClient(config.DATABASE_URL);
-      const fetchOptions = timeout();
-      if (options.auditRead && asyncCommit) {
-        const [, result] = await client.transaction([client.query(ASYNC_COMMIT_TEXT), client.query(text, params)], {
-          fullResults: true,
-          fetchOptions,
-        });
-        return result;
-      }
-      return await client.query(text, params, { fullResults: true, fetchOptions });
-    },
-    execute: <T extends Record<string, unknown>>(query: SQL) => db().execute<T>(query),
+    query,
+    execute: <T extends Record<string, unknown>>(statement: SQL) => db().execute<T>(statement),
     insert: ((table) => db().insert(table)) as ReturnType<typeof drizzle>["insert"],
     /**
      * Runs the statement of an audited read (patient and mapping reads and
@@ -77,10 +83,10 @@ export function createDb(config: DatabaseConfig) {
      * (README, "Read-audit durability"). Writes always use `execute`: they
      * commit durably whatever this setting says.
      */
-    async auditRead<T extends Record<string, unknown>>(query: SQL) {
-      if (!asyncCommit) return await db().execute<T>(query);
-      const [, result] = await db().batch([db().execute(ASYNC_COMMIT), db().execute<T>(query)]);
-      return result;
+    async auditRead<T extends Record<string, unknown>>(statement: SQL) {
+      // The same path as a compiled statement's (query, above): one place decides how an audited read commits.
+      const { sql: text, params } = dialect.sqlToQuery(statement);
+      return (await query(text, params, { auditRead: true })) as { rows: T[] };
     },
   };
 }
