@@ -95,7 +95,8 @@ export interface AuditEntry {
  */
 const e = auditEvents;
 export const auditInsert = (actor: Actor, entry: AuditEntry) => {
-  const a = entry.idempotent ? { ...entry, ...replayAudit(entry) } : entry;
+  // Without an Idempotency-Key there is no earlier record to replay (src/db/idempotency.ts: `withoutKey`).
+  const a = entry.idempotent && actor.idempotency !== undefined ? { ...entry, ...replayAudit(entry) } : entry;
   return sql`
   INSERT INTO ${e} (${bare(e.actorId)}, ${bare(e.action)}, ${bare(e.resourceType)}, ${bare(e.resourceId)}, ${bare(e.requestId)}, ${bare(e.clientRequestId)}, ${bare(e.outcome)}, ${bare(e.fields)})
   SELECT ${actor.userId}::uuid, ${a.action}, ${a.resourceType}, ${a.resourceId}, ${actor.requestId}, ${actor.clientRequestId ?? null}::text, ${a.outcome}, ${a.fields ?? sql`NULL::text[]`}`;

@@ -11,7 +11,10 @@
  *
  *   WITH ${idem.prior}, <its CTEs, the write guarded by ${idem.fresh}>,
  *        ${idem.record(status, type, "<the write's CTE>")}, <its audit, idempotent: true>
- *   SELECT …, ${idem.column}, <the resource now, by ${idem.replayId}> AS replay
+ *   SELECT …, ${idem.column}, ${idem.replay(<the resource now, by ${idem.replayId}> AS replay)}
+ *
+ * Without a key the same fragments are constants (`withoutKey` below), and
+ * the statement is a plain write.
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type IDEMPOTENT_RESOURCE_TYPES, idempotencyKeys } from "./schema";
@@ -47,35 +50,54 @@ const col = (c: { name: string }) => sql.identifier(c.name);
 export const PRIOR_CTE = "idem_prior";
 
 export function idempotency(userId: string, key: IdempotencyKey | undefined) {
-  // Without a key the record is looked up for a NULL hash: no row, the write runs, nothing is recorded.
-  const keyHash = key?.keyHash ?? null;
-  const fingerprint = key?.fingerprint ?? null;
+  if (key === undefined) return withoutKey;
+  const { keyHash, fingerprint } = key;
   return {
+    keyed: true,
     /** `idem_prior`: what this user's key recorded before, if anything. */
     prior: sql`${sql.identifier(PRIOR_CTE)} AS (
       SELECT ${col(k.fingerprint)} = ${fingerprint}::text AS matches, ${col(k.status)} AS status, ${col(k.resourceId)} AS resource_id
       FROM ${k} WHERE ${k.userId} = ${userId}::uuid AND ${k.keyHash} = ${keyHash}::text)`,
     /** The write's guard: the key has no earlier record. */
     fresh: sql`NOT EXISTS (SELECT 1 FROM ${sql.identifier(PRIOR_CTE)})`,
-    /** `idem_record`: the key, recorded for the row the CTE `done` wrote (its `id`), when there is a key and a row. */
+    /** `idem_record`: the key, recorded for the row the CTE `done` wrote (its `id`), when there is a row. */
     record: (status: RecordedStatus, resourceType: (typeof IDEMPOTENT_RESOURCE_TYPES)[number], done: string) => sql`idem_record AS (
       INSERT INTO ${k} (${col(k.userId)}, ${col(k.keyHash)}, ${col(k.fingerprint)}, ${col(k.status)}, ${col(k.resourceType)}, ${col(k.resourceId)})
       SELECT ${userId}::uuid, ${keyHash}::text, ${fingerprint}::text, ${status}::int, ${resourceType}::text, id
-      FROM ${sql.identifier(done)} WHERE ${keyHash}::text IS NOT NULL)`,
+      FROM ${sql.identifier(done)})`,
     /** The summary column `idem`: the earlier record (null when there is none). */
     column: sql`(SELECT json_build_object('matches', matches, 'status', status, 'resource_id', resource_id) FROM ${sql.identifier(PRIOR_CTE)}) AS idem`,
     /**
      * The summary column `raced`, for a DELETE: the statement's snapshot still
      * shows the row its locked read no longer finds, so a request running at
-     * the same moment deleted it — with a key, most likely this one's racing
-     * duplicate, which must get 409 or the replay, never a 404. Without a key: 0.
+     * the same moment deleted it — most likely this one's racing duplicate,
+     * which must get 409 or the replay, never a 404.
      */
-    raced: (table: SQL, condition: SQL) =>
-      keyHash === null ? sql`0 AS raced` : sql`(SELECT count(*) FROM ${table} WHERE ${condition})::int AS raced`,
+    raced: (table: SQL, condition: SQL) => sql`(SELECT count(*) FROM ${table} WHERE ${condition})::int AS raced`,
+    /** The summary column `replay`: `column` (the resource now, read by `replayId`). */
+    replay: (column: SQL) => column,
     /** The id the earlier record names, to read the resource as it is now. */
     replayId: sql`(SELECT resource_id FROM ${sql.identifier(PRIOR_CTE)} WHERE matches)`,
   };
 }
+
+/**
+ * A write without a key (most of them): the same CTE names and summary
+ * columns, each a constant, so the statement does no idempotency work and
+ * Postgres has about half the text to parse and plan (docs/BENCHMARKS.md).
+ * The CTEs are never referenced, so Postgres does not even run them.
+ */
+const withoutKey = {
+  keyed: false,
+  prior: sql`${sql.identifier(PRIOR_CTE)} AS (SELECT)`,
+  fresh: sql`true`,
+  record: (_status: RecordedStatus, _resourceType: (typeof IDEMPOTENT_RESOURCE_TYPES)[number], _done: string) =>
+    sql`idem_record AS (SELECT)`,
+  column: sql`NULL::json AS idem`,
+  raced: (_table: SQL, _condition: SQL) => sql`0 AS raced`,
+  replay: (_column: SQL) => sql`NULL AS replay`,
+  replayId: sql`NULL::uuid`,
+};
 
 /** An audit row's resource id and outcome when the statement may be a replay: `replayed` (or `key_mismatch`) instead of what the write would have said. */
 export const replayAudit = (entry: { resourceId: SQL; outcome: SQL }) => {

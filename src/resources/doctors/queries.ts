@@ -47,7 +47,7 @@ export async function createDoctor(db: Db, actor: Actor, values: ColumnValues): 
     WITH ${idem.prior}, ins AS (
       INSERT INTO ${t} (${bare(t.createdBy)}, ${columnList(pairs)}) SELECT ${actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(actor)} AND ${idem.fresh} RETURNING *
     ), ${idem.record(201, "doctor", "ins")}
-    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
+    SELECT ${actorCheck(actor)} AS actor, (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${idem.replay(replayBody(idem.replayId))}`);
   return replayOf(rows[0]) ?? { status: "ok", value: rows[0].body as VersionedDoctor };
 }
 
@@ -85,7 +85,7 @@ export async function updateDoctor(
       RETURNING *
     ), ${idem.record(200, "doctor", "upd")}
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT count(*) FROM allowed)::int AS allowed,
-           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(idem.replayId)}`);
+           (SELECT count(*) FROM clash)::int AS conflict, (SELECT ${versioned("upd")} FROM upd) AS body, ${idem.column}, ${idem.replay(replayBody(idem.replayId))}`);
   return outcomeOf(rows[0]);
 }
 

@@ -71,7 +71,7 @@ export async function createMapping(db: Db, actor: Actor, patientId: string, doc
     ), both_found AS (SELECT 1 FROM p, d), ${idem.record(201, "mapping", "ins")},
     audit AS (${audit(actor, "create", sql`(SELECT id FROM ins)`, auditOutcome("ins", { conflict: "both_found" }))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM p)::int AS patient, (SELECT count(*) FROM d)::int AS doctor,
-           (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(actor, idem.replayId)}`);
+           (SELECT ${versioned("ins")} FROM ins) AS body, ${idem.column}, ${idem.replay(replayBody(actor, idem.replayId))}`);
   const row = rows[0];
   const replay = replayOf(row);
   if (replay) return replay;

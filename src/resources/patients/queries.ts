@@ -69,7 +69,7 @@ export async function createPatient(db: Db, actor: Actor, values: ColumnValues):
       INSERT INTO ${t} (${bare(t.ownerId)}, ${columnList(pairs)}) SELECT ${v.actor.userId}, ${valueList(pairs)} WHERE ${actorCheck(v.actor)} AND ${idem.fresh} RETURNING *
     ), ${idem.record(201, "patient", "ins")},
     audit AS (${audit(v.actor, "create", sql`(SELECT id FROM ins)`, sql`'success'`)})
-    SELECT ${actorCheck(v.actor)} AS actor, (SELECT ${raw("ins")} FROM ins) AS body, ${idem.column}, ${replayBody(v.actor, idem.replayId)}`;
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT ${raw("ins")} FROM ins) AS body, ${idem.column}, ${idem.replay(replayBody(v.actor, idem.replayId))}`;
     },
     sentFields(values),
   );
@@ -119,7 +119,7 @@ export async function updatePatient(
       RETURNING ${t}.*, ${changedFields(sent, "cur", getTableName(t))} AS changed_fields
     ), ${idem.record(200, "patient", "upd")},
     audit AS (${audit(v.actor, "update", sql`${v.id}::uuid`, auditOutcome("upd", { found: "cur" }), sql`(SELECT changed_fields FROM upd)`)})
-    SELECT ${actorCheck(v.actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT ${raw("upd")} FROM upd) AS body, ${idem.column}, ${replayBody(v.actor, idem.replayId)}`;
+    SELECT ${actorCheck(v.actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT ${raw("upd")} FROM upd) AS body, ${idem.column}, ${idem.replay(replayBody(v.actor, idem.replayId))}`;
     },
     sentFields(values),
   );
