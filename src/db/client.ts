@@ -1,13 +1,14 @@
 /**
- * The one place a database client is made: the Neon HTTP driver, with
- * Drizzle for the statements not compiled once per shape. Every query is
+ * The one place a database client is made: the Neon HTTP driver's query
+ * function. Drizzle builds the SQL (its `sql` templates and the schema's
+ * table objects), Postgres runs it as sent; no Drizzle session or driver
+ * adapter is involved, so each statement takes the same path. Every query is
  * one HTTPS round trip to Neon, or to the local endpoint when
  * NEON_LOCAL_ENDPOINT is set, and gives up after DB_TIMEOUT_MS so a slow
  * database turns into a 503, never a hung request.
  */
 import { type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import type { SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/neon-http";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { DatabaseConfig } from "../lib/config";
 
@@ -37,14 +38,6 @@ export function createDb(config: DatabaseConfig) {
   // once. In production it stays unset and the driver goes to Neon.
   if (config.NEON_LOCAL_ENDPOINT) neonConfig.fetchEndpoint = config.NEON_LOCAL_ENDPOINT;
   const timeout = () => ({ signal: AbortSignal.timeout(config.DB_TIMEOUT_MS) });
-  // Drizzle, for the statements not compiled by src/db/statement.ts: made when first used, with the request's timeout.
-  // No `schema`: nothing uses Drizzle's relational queries, and building their config from the schema was a fifth of a
-  // read's CPU (docs/BENCHMARKS.md).
-  let orm: ReturnType<typeof drizzle> | undefined;
-  const db = () => {
-    orm ??= drizzle({ client: neon(config.DATABASE_URL, { fetchOptions: timeout() }) });
-    return orm;
-  };
   const asyncCommit = config.READ_AUDIT_COMMIT === "async";
   /**
    * Runs compiled SQL text (src/db/statement.ts): one round trip. An
@@ -54,7 +47,7 @@ export function createDb(config: DatabaseConfig) {
     text: string,
     params: unknown[],
     options: { auditRead?: boolean } = {},
-  ): Promise<{ rows: Record<string, unknown>[] }> {
+  ): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
     const client = sharedClient(config.DATABASE_URL);
     const fetchOptions = timeout();
     if (options.auditRead && asyncCommit) {
@@ -70,8 +63,14 @@ export function createDb(config: DatabaseConfig) {
     /** src/db/statement.ts compares each cached statement shape with a fresh build (tests). */
     checkStatements: config.STATEMENT_CHECK,
     query,
-    execute: <T extends Record<string, unknown>>(statement: SQL) => db().execute<T>(statement),
-    insert: ((table) => db().insert(table)) as ReturnType<typeof drizzle>["insert"],
+    /**
+     * Runs a statement built with Drizzle's `sql` for this request (those not
+     * compiled once per shape by src/db/statement.ts): one round trip.
+     */
+    async execute<T extends Record<string, unknown>>(statement: SQL) {
+      const { sql: text, params } = dialect.sqlToQuery(statement);
+      return (await query(text, params)) as { rows: T[]; rowCount: number | null };
+    },
     /**
      * Runs the statement of an audited read (patient and mapping reads and
      * lists, sync pages, administrator reads): its audit row makes it a

@@ -5,21 +5,26 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { type Actor, actorCheck, tokensRefusedUntilNow } from "../../db/fragments";
+import { type Actor, actorCheck, bare, tokensRefusedUntilNow } from "../../db/fragments";
 import { responseOf } from "../../db/response";
 import { users } from "../../db/schema";
 
-const publicUser = { id: users.id, name: users.name, email: users.email, createdAt: users.createdAt };
-export type PublicUser = { id: string; name: string; email: string; createdAt: Date };
+/** What POST /api/auth/register answers: the new account. */
+export const registeredUser = responseOf({ id: users.id, name: users.name, email: users.email, created_at: users.createdAt });
 
 /** A token of a family in which any token was revoked is dead: that is how a family is revoked. */
 const familyRevoked = (alias: string) =>
   sql.raw(`EXISTS (SELECT 1 FROM refresh_tokens f WHERE f.family_id = ${alias}.family_id AND f.revoked_at IS NOT NULL)`);
 
 /** Inserts a user; a duplicate email (any case) raises 23505 on users_email_key. */
-export async function insertUser(db: Db, values: { name: string; email: string; passwordHash: string }): Promise<PublicUser> {
-  const [user] = await db.insert(users).values(values).returning(publicUser);
-  return user;
+export async function insertUser(db: Db, values: { name: string; email: string; passwordHash: string }) {
+  const { rows } = await db.execute<{ body: typeof registeredUser.schema._output }>(sql`
+    WITH u AS (
+      INSERT INTO ${users} (${bare(users.name)}, ${bare(users.email)}, ${bare(users.passwordHash)})
+      VALUES (${values.name}, ${values.email}, ${values.passwordHash}) RETURNING *
+    )
+    SELECT ${registeredUser.json("u")} AS body FROM u`);
+  return rows[0].body;
 }
 
 /** What GET /api/auth/me answers: the caller's account, with whether it is an administrator. */

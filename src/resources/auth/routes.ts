@@ -28,7 +28,6 @@ import {
   findMe,
   insertUser,
   meResponse,
-  type PublicUser,
   readCredentials,
   revokeFamily,
   rotateRefreshToken,
@@ -143,8 +142,6 @@ const INVALID_LOGIN = "Invalid email or password";
 const WRONG_PASSWORD = "This is not the account's current password.";
 const invalidRefresh = () => problem(401, "The refresh token is invalid, expired or already used.");
 
-const userResponse = (u: PublicUser) => ({ id: u.id, name: u.name, email: u.email, created_at: u.createdAt.toISOString() });
-
 async function issueTokens(userId: string, config: AuthConfig, refresh: string, notBefore = 0): Promise<IssuedTokens> {
   const access = await signAccessToken(userId, config, notBefore);
   return { access: access.token, refresh, token_type: "Bearer", expires_in: access.expiresIn };
@@ -165,7 +162,7 @@ export const authRoutes = new Hono<AppEnv>()
       if (classifyDbError(error)?.constraint === CONSTRAINTS.usersEmail) throw problem(409, "An account with this email already exists.");
       throw error;
     });
-    return c.json(userResponse(user), 201);
+    return c.json(user, 201);
   })
   .post("/login", loginDoc, limitPerClientIp("AUTH_PASSWORD_LIMITER"), jsonBody(loginBody), async (c) => {
     const config = authConfig(c.env, c.var.requestId);
