@@ -145,7 +145,7 @@ const percent = (part: number, whole: number) => `${fmt(whole ? (part / whole) *
 
 /** Functions the issue names, and where to find them in a profile. */
 const FOCUS: { label: string; match: (f: FunctionCost) => boolean }[] = [
-  { label: "`createDb`: the Drizzle client, built per request", match: (f) => f.name === "createDb" },
+  { label: "`createDb`: the database client, made per request", match: (f) => f.name === "createDb" },
   { label: "… of which Drizzle `extractTablesRelationalConfig`", match: (f) => f.name === "extractTablesRelationalConfig" },
   { label: "`verifyAccessToken`: the token check", match: (f) => f.name === "verifyAccessToken" },
   { label: "… of which hono `importPublicKey` (HMAC key import, per request)", match: (f) => f.name === "importPublicKey" },
