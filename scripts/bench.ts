@@ -747,8 +747,8 @@ async function main() {
     // that a busy machine's drift touches both sides of every ratio alike; the median over rounds is kept. Each round
     // measures the route, then ready twice: at its own rate (the database answers SELECT 1 at once) and at the
     // route's rate, the database's answer delayed by what the route's statement takes. workerd's CPU per request
-    // grows as requests arrive more slowly (fewer events per wake-up of its event loop: ready itself costs about half
-    // as much again at a third of its rate), so only the second compares the two routes' code under the same load;
+    // grows as requests arrive more slowly (fewer events per wake-up of its event loop: ready itself costs a third to
+    // a half more per request at a third of its rate), so only the second compares the two routes' code under the same load;
     // both ratios are reported.
     const ratioNames = [
       "GET /api/patients/{id}/",

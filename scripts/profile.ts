@@ -158,7 +158,14 @@ const FOCUS: { label: string; match: (f: FunctionCost) => boolean }[] = [
     match: (f) => f.name.startsWith("processQueryResult"),
   },
   { label: "`Response.json` (native: the driver parsing the HTTP answer)", match: (f) => f.name === "json" && f.owner === "(native)" },
-  { label: "hono `c.json` (re-serialising the body)", match: (f) => f.name === "json" && f.owner === "hono" },
+  {
+    label: "hono `c.json` (serialising a response body)",
+    match: (f) => f.name === "json" && f.location.includes("hono/dist/context"),
+  },
+  {
+    label: "hono `c.req.json()` (reading a request body)",
+    match: (f) => f.name === "json" && f.location.includes("hono/dist/request"),
+  },
   { label: "`fetch` (native) itself", match: (f) => f.name === "fetch" && f.owner === "(native)" },
 ];
 /** Owners whose share anywhere on the stack the issue asks about. */
