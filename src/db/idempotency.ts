@@ -53,7 +53,6 @@ export function idempotency(userId: string, key: IdempotencyKey | undefined) {
   if (key === undefined) return withoutKey;
   const { keyHash, fingerprint } = key;
   return {
-    keyed: true,
     /** `idem_prior`: what this user's key recorded before, if anything. */
     prior: sql`${sql.identifier(PRIOR_CTE)} AS (
       SELECT ${col(k.fingerprint)} = ${fingerprint}::text AS matches, ${col(k.status)} AS status, ${col(k.resourceId)} AS resource_id
@@ -88,7 +87,6 @@ export function idempotency(userId: string, key: IdempotencyKey | undefined) {
  * The CTEs are never referenced, so Postgres does not even run them.
  */
 const withoutKey = {
-  keyed: false,
   prior: sql`${sql.identifier(PRIOR_CTE)} AS (SELECT)`,
   fresh: sql`true`,
   record: (_status: RecordedStatus, _resourceType: (typeof IDEMPOTENT_RESOURCE_TYPES)[number], _done: string) =>
