@@ -29,9 +29,11 @@ export interface DbErrorInfo {
   unavailable: boolean;
 }
 
-// Postgres-side conditions a retry can cure: connection failures (08),
-// too many connections / out of resources (53), shutdown and cancellation (57).
-const TRANSIENT_SQLSTATE = /^(08|53|57)/;
+// Postgres-side conditions a retry can cure: connection failures (08), a
+// transaction rolled back as a deadlock victim or serialization failure (40:
+// nothing of it was written), too many connections / out of resources (53),
+// shutdown and cancellation (57).
+const TRANSIENT_SQLSTATE = /^(08|40|53|57)/;
 
 function neonError(error: unknown): { code?: unknown; constraint?: unknown } | undefined {
   for (let e = error as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {

@@ -28,6 +28,12 @@ const app = new Hono<AppEnv>()
     // A CHECK violation carrying personal data in its parameters.
     await c.var.db.execute(sql`INSERT INTO users (email, name, password_hash) VALUES (${"UPPER@EXAMPLE.COM"}, ${SECRET}, 'x')`);
     return c.json({});
+  })
+  // A transaction Postgres rolled back to end a deadlock or a serialization conflict, raised for real by the database.
+  .get("/rolled-back/:code", database(), async (c) => {
+    const code = c.req.param("code") === "deadlock" ? "deadlock_detected" : "serialization_failure";
+    await c.var.db.execute(sql.raw(`DO $$ BEGIN RAISE EXCEPTION 'rolled back' USING ERRCODE = '${code}'; END $$`));
+    return c.json({});
   });
 app.onError(errorHandler);
 
@@ -54,6 +60,21 @@ describe("errorHandler", () => {
     expect(JSON.stringify(body)).not.toMatch(/SELEC|Jane/);
     expect(logs).toContain('"code":"42601"');
     expect(logs).not.toMatch(/SELEC|Jane/);
+  });
+
+  it("answers a deadlock victim or a serialization failure with 503 and Retry-After: nothing was written, a retry is safe", async () => {
+    for (const [name, code] of [
+      ["deadlock", "40P01"],
+      ["serialization", "40001"],
+    ]) {
+      let res: Response | undefined;
+      const logs = await captureLogs(async () => {
+        res = await app.request(`/rolled-back/${name}`, {}, env);
+      });
+      expect(res?.headers.get("Retry-After")).toMatch(/^\d+$/);
+      await expectProblem(res as Response, 503);
+      expect(logs).toContain(`"code":"${code}"`);
+    }
   });
 
   it("logs the constraint of a violated constraint, not the row", async () => {
