@@ -80,7 +80,7 @@ export async function updateDoctor(
     clash AS (SELECT 1 FROM ${t} WHERE ${license}::text IS NOT NULL AND lower(${t.licenseNumber}) = lower(${license}) AND ${t.id} <> ${id}),
     upd AS (
       UPDATE ${t} SET ${setClause(pairs, t)}
-      WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches(t.version, ifMatch)}
+      WHERE ${t.id} = (SELECT id FROM cur) AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM clash) AND ${versionMatches(t.version, ifMatch)}
         AND ${idem.fresh}
       RETURNING *
     ), ${idem.record(200, "doctor", "upd")}
@@ -102,7 +102,7 @@ export async function deleteDoctor(db: Db, actor: Actor, id: string, ifMatch: st
     assigned AS (SELECT 1 FROM ${mappings} WHERE ${mappings.doctorId} = ${id} LIMIT 1),
     del AS (
       DELETE FROM ${t}
-      WHERE ${t.id} = ${id} AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches(t.version, ifMatch)}
+      WHERE ${t.id} = (SELECT id FROM cur) AND EXISTS (SELECT 1 FROM allowed) AND NOT EXISTS (SELECT 1 FROM assigned) AND ${versionMatches(t.version, ifMatch)}
         AND ${idem.fresh}
       RETURNING ${t.id}
     ), ${idem.record(204, "doctor", "del")}

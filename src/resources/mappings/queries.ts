@@ -96,7 +96,7 @@ export async function deleteMapping(db: Db, actor: Actor, id: string, ifMatch: s
   const { rows } = await db.execute<{ found: number; body: true | null }>(sql`
     WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownMapping(actor, id)} FOR UPDATE),
     del AS (
-      DELETE FROM ${t} WHERE ${ownMapping(actor, id)} AND ${versionMatches(sql`1`, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
+      DELETE FROM ${t} WHERE ${t.id} = (SELECT id FROM cur) AND ${versionMatches(sql`1`, ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "mapping", "del")},
     audit AS (${audit(actor, "delete", sql`${id}::uuid`, auditOutcome("del", { found: "cur" }))})
     SELECT ${actorCheck(actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},

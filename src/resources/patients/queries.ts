@@ -136,7 +136,7 @@ export async function deletePatient(db: Db, actor: Actor, id: string, ifMatch: s
     return sql`
     WITH ${idem.prior}, cur AS (SELECT ${t.id} FROM ${t} WHERE ${ownPatient(v.actor, v.id)} FOR UPDATE),
     del AS (
-      DELETE FROM ${t} WHERE ${ownPatient(v.actor, v.id)} AND ${versionMatches(t.version, v.ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
+      DELETE FROM ${t} WHERE ${t.id} = (SELECT id FROM cur) AND ${versionMatches(t.version, v.ifMatch)} AND ${idem.fresh} RETURNING ${t.id}
     ), ${idem.record(204, "patient", "del")},
     audit AS (${audit(v.actor, "delete", sql`${v.id}::uuid`, auditOutcome("del", { found: "cur" }))})
     SELECT ${actorCheck(v.actor)} AS actor, (SELECT count(*) FROM cur)::int AS found, (SELECT true FROM del) AS body, ${idem.column},
