@@ -1,31 +1,27 @@
 /**
- * Writes that race for one row: every request gets its answer, none a 5xx.
- * Each update or delete locks its row in a CTE (`cur`) and takes the row
- * it writes from it, since Postgres runs a statement's CTEs in no promised
- * order. Two PATCHes of one doctor once deadlocked in the sync race test
- * (test/routes/sync-race.node.test.ts) when the UPDATE named the row by its
- * id instead, and the victim answered 500. Here many requests at once
- * update one doctor and one patient and delete the same patients and
- * mappings, through three workerd instances whose transactions wait 0–50 ms
- * before committing, so that locks are held while others queue (on
- * PostgreSQL; PGlite runs one transaction at a time). It did not reproduce
- * that deadlock in runs of 300 requests; a deadlock that still happened
- * would now answer 503, which fails it as well.
+ * Writes that race for one row: every request gets its answer, none a 5xx,
+ * every update a 200 and every delete exactly one 204. Each update or
+ * delete locks its row in a CTE (`cur`) and takes the row it writes from
+ * it, since Postgres runs a statement's CTEs in no promised order: a doctor
+ * update rearranged to write first and lock after answers 404 here to every
+ * racing PATCH (the locking read skips the row its own statement changed).
+ * Many requests at once update one doctor and one patient and delete the
+ * same patients and mappings, through three workerd instances whose
+ * transactions wait 0–50 ms before committing, so that locks are held while
+ * others queue (on PostgreSQL; PGlite runs one transaction at a time). A
+ * deadlock, which the sync race test met once, would answer 503 and fail
+ * it too; this test has not reproduced one.
  */
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildBundle, startBundle } from "../../scripts/lib/bundle";
+import { send, setFault } from "../instances";
 
 const INSTANCES = 3;
 const JWT_SECRET = "row-lock-race-secret-0123456789abcdef012345";
 const DATABASE_URL = `postgres://local:local@127.0.0.1/row-lock-race-${crypto.randomUUID()}`;
 
 const endpoint = () => inject("neonLocalEndpoint");
-const setFault = (mode: string) =>
-  fetch(
-    `${endpoint().replace(/\/sql$/, "/faults")}?connection=${encodeURIComponent(DATABASE_URL.replace(/^postgres:/, "postgresql:"))}&mode=${mode}`,
-    { method: "POST" },
-  );
 
 describe("writes racing for one row", () => {
   let instances: Miniflare[] = [];
@@ -39,56 +35,47 @@ describe("writes racing for one row", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await setFault("none");
+    await setFault(DATABASE_URL, "none");
     await Promise.all(instances.map((mf) => mf.dispose()));
   });
 
-  async function send(i: number, method: string, path: string, token?: string, body?: unknown) {
-    const res = await fetch(`${origins[i % INSTANCES]}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  }
+  /** Request `i` goes to instance `i mod INSTANCES`. */
+  const sendTo = (i: number, method: string, path: string, token?: string, body?: unknown) =>
+    send(origins[i % INSTANCES], method, path, token, body);
 
   it("answers every request with no 5xx, and the row ends in one of the states written", { timeout: 120_000 }, async () => {
-    expect((await setFault("none")).status).toBe(204);
+    expect((await setFault(DATABASE_URL, "none")).status).toBe(204);
     const email = `row-lock-race-${crypto.randomUUID()}@example.com`;
     const password = "a row lock race pass phrase";
-    expect((await send(0, "POST", "/api/auth/register/", undefined, { name: "Racer", email, password })).status).toBe(201);
-    const token = (await send(0, "POST", "/api/auth/login/", undefined, { email, password })).body.access as string;
-    const doctor = (await send(0, "POST", "/api/doctors/", token, { name: "Dr Contended", specialization: "Locks" })).body.id as string;
-    const patient = (await send(0, "POST", "/api/patients/", token, { name: "Contended", date_of_birth: "1990-01-01", gender: "other" }))
+    expect((await sendTo(0, "POST", "/api/auth/register/", undefined, { name: "Racer", email, password })).status).toBe(201);
+    const token = (await sendTo(0, "POST", "/api/auth/login/", undefined, { email, password })).body.access as string;
+    const doctor = (await sendTo(0, "POST", "/api/doctors/", token, { name: "Dr Contended", specialization: "Locks" })).body.id as string;
+    const patient = (await sendTo(0, "POST", "/api/patients/", token, { name: "Contended", date_of_birth: "1990-01-01", gender: "other" }))
       .body.id as string;
     const doomed: string[] = [];
     const mappings: string[] = [];
     for (let n = 0; n < 4; n++) {
-      const p = await send(n, "POST", "/api/patients/", token, { name: `Doomed ${n}`, date_of_birth: "1990-01-01", gender: "other" });
+      const p = await sendTo(n, "POST", "/api/patients/", token, { name: `Doomed ${n}`, date_of_birth: "1990-01-01", gender: "other" });
       doomed.push(p.body.id as string);
-      const m = await send(n, "POST", "/api/mappings/", token, { patient_id: patient, doctor_id: doctor });
+      const m = await sendTo(n, "POST", "/api/mappings/", token, { patient_id: patient, doctor_id: doctor });
       if (m.status === 201) mappings.push(m.body.id as string);
     }
-    expect((await setFault("slow-commit")).status).toBe(204);
+    expect((await setFault(DATABASE_URL, "slow-commit")).status).toBe(204);
 
     const ROUNDS = Number(process.env.ROW_LOCK_ROUNDS ?? 6);
     const requests: Promise<{ what: string; status: number }>[] = [];
-    const tagged = (what: string, p: ReturnType<typeof send>) => p.then((r) => ({ what, status: r.status }));
+    const tagged = (what: string, p: ReturnType<typeof sendTo>) => p.then((r) => ({ what, status: r.status }));
     for (let i = 0; i < ROUNDS * INSTANCES; i++) {
       requests.push(
-        tagged("PATCH doctor", send(i, "PATCH", `/api/doctors/${doctor}/`, token, { phone: `+1555000${String(i).padStart(4, "0")}` })),
+        tagged("PATCH doctor", sendTo(i, "PATCH", `/api/doctors/${doctor}/`, token, { phone: `+1555000${String(i).padStart(4, "0")}` })),
       );
-      requests.push(tagged("PATCH patient", send(i, "PATCH", `/api/patients/${patient}/`, token, { address: `Street ${i}` })));
-      requests.push(tagged("DELETE patient", send(i, "DELETE", `/api/patients/${doomed[i % doomed.length]}/`, token)));
+      requests.push(tagged("PATCH patient", sendTo(i, "PATCH", `/api/patients/${patient}/`, token, { address: `Street ${i}` })));
+      requests.push(tagged("DELETE patient", sendTo(i, "DELETE", `/api/patients/${doomed[i % doomed.length]}/`, token)));
       if (mappings.length > 0)
-        requests.push(tagged("DELETE mapping", send(i, "DELETE", `/api/mappings/${mappings[i % mappings.length]}/`, token)));
+        requests.push(tagged("DELETE mapping", sendTo(i, "DELETE", `/api/mappings/${mappings[i % mappings.length]}/`, token)));
     }
     const answers = await Promise.all(requests);
-    await setFault("none");
+    await setFault(DATABASE_URL, "none");
 
     const counts = new Map<string, number>();
     for (const a of answers) counts.set(`${a.what} ${a.status}`, (counts.get(`${a.what} ${a.status}`) ?? 0) + 1);
@@ -100,7 +87,7 @@ describe("writes racing for one row", () => {
       expect(counts.get(`${what} 204`) ?? 0).toBe(what === "DELETE patient" ? doomed.length : mappings.length);
     }
     const phones = answers.filter((a) => a.what === "PATCH doctor").length;
-    const final = await send(0, "GET", `/api/doctors/${doctor}/`, token);
+    const final = await sendTo(0, "GET", `/api/doctors/${doctor}/`, token);
     expect(final.status).toBe(200);
     expect(final.body.version).toBeUndefined();
     expect(String(final.body.phone)).toMatch(/^\+1555000\d{4}$/);

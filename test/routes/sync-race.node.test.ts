@@ -15,6 +15,7 @@ import fc from "fast-check";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildBundle, startBundle } from "../../scripts/lib/bundle";
+import { send, setFault } from "../instances";
 
 const WRITER_INSTANCES = 3;
 const WRITERS_PER_INSTANCE = 2;
@@ -48,8 +49,6 @@ interface Change {
 }
 
 const endpoint = () => inject("neonLocalEndpoint");
-const setFault = (connection: string, mode: string) =>
-  fetch(`${endpoint().replace(/\/sql$/, "/faults")}?connection=${encodeURIComponent(connection)}&mode=${mode}`, { method: "POST" });
 
 describe("the sync feed while several clients write at once", () => {
   let instances: Miniflare[] = [];
@@ -66,27 +65,13 @@ describe("the sync feed while several clients write at once", () => {
     const origins = await Promise.all(instances.map(async (mf) => (await mf.ready).origin));
     writers = origins.slice(0, WRITER_INSTANCES);
     reader = origins[WRITER_INSTANCES];
-    // The driver sends postgresql://, and the endpoint keys faults on what it receives.
-    expect((await setFault(WRITER_DATABASE_URL.replace(/^postgres:/, "postgresql:"), "slow-commit")).status).toBe(204);
+    expect((await setFault(WRITER_DATABASE_URL, "slow-commit")).status).toBe(204);
   }, 120_000);
 
   afterAll(async () => {
-    await setFault(WRITER_DATABASE_URL.replace(/^postgres:/, "postgresql:"), "none");
+    await setFault(WRITER_DATABASE_URL, "none");
     await Promise.all(instances.map((mf) => mf.dispose()));
   });
-
-  async function send(origin: string, method: string, path: string, token?: string, body?: unknown) {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  }
 
   async function newUser(name: string) {
     const email = `sync-race-${crypto.randomUUID()}@example.com`;
