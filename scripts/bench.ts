@@ -195,18 +195,27 @@ async function seedRefreshTokens(backend: Backend, userId: string, count: number
 
 // ---------- the Worker ----------
 
-/** The workerd processes Miniflare started (children of this process). */
-function workerdPids(): number[] {
-  const pids: number[] = [];
+/** The processes named `comm`, with the fields of their /proc/<pid>/stat after the name (state first). */
+function processesNamed(comm: string): { pid: number; fields: string[] }[] {
+  const found: { pid: number; fields: string[] }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8").trim();
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
-      if (comm === "workerd" && Number(rest.split(" ")[1]) === process.pid) pids.push(Number(entry));
+      const [, name, rest] = /^\d+ \((.*)\) (.*)$/s.exec(readFileSync(`/proc/${entry}/stat`, "utf8").trim()) ?? [];
+      if (name === comm) found.push({ pid: Number(entry), fields: rest.split(" ") });
     } catch {}
   }
-  return pids;
+  return found;
+}
+
+/** utime + stime of a stat line's fields, in milliseconds (clock ticks are 1/100 s on Linux). */
+const statCpuMs = (fields: string[]) => (Number(fields[11]) + Number(fields[12])) * 10;
+
+/** The workerd processes Miniflare started (children of this process). */
+function workerdPids(): number[] {
+  return processesNamed("workerd")
+    .filter((p) => Number(p.fields[1]) === process.pid)
+    .map((p) => p.pid);
 }
 
 /** Starts a Miniflare instance and returns it with its origin and its own workerd process. */
@@ -219,12 +228,13 @@ async function startWorkerd(start: () => Miniflare): Promise<{ mf: Miniflare; or
   return { mf, origin, pid };
 }
 
-/** User + system CPU time of a process, in milliseconds (clock ticks are 1/100 s on Linux). */
+/** User + system CPU time of a process, in milliseconds. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
-    .replace(/^.*\) /, "")
-    .split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return statCpuMs(
+    readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" "),
+  );
 }
 
 /**
@@ -233,20 +243,7 @@ function cpuMs(pid: number): number {
  * this machine. Processes that ended meanwhile are not counted, so a delta
  * is a lower bound; the benchmark's pooled connections live throughout.
  */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/s.exec(stat.trim()) ?? [];
-      if (comm !== "postgres") continue;
-      const fields = rest.split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {}
-  }
-  return total;
-}
+const postgresCpuMs = () => processesNamed("postgres").reduce((sum, p) => sum + statCpuMs(p.fields), 0);
 
 /**
  * A Worker that does a login's PBKDF2 work and nothing else (the calls of
