@@ -3,8 +3,6 @@
  * (scripts/lib/bundle.ts) on the suite's local endpoint: a JSON request to
  * an instance, and the endpoint's fault mode for one connection string.
  */
-import { inject } from "vitest";
-
 /** Sends `body` as JSON (when given) with the bearer `token`; answers the status and the parsed body. */
 export async function send(origin: string, method: string, path: string, token?: string, body?: unknown) {
   const res = await fetch(`${origin}${path}`, {
@@ -19,9 +17,9 @@ export async function send(origin: string, method: string, path: string, token?:
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-/** Sets the endpoint's fault mode for the Worker's DATABASE_URL `databaseUrl` (the driver sends it as postgresql://). */
-export const setFault = (databaseUrl: string, mode: string) =>
+/** Sets the fault mode of the endpoint (its SQL URL) for the Worker's DATABASE_URL `databaseUrl` (the driver sends it as postgresql://). */
+export const setFault = (endpoint: string, databaseUrl: string, mode: string) =>
   fetch(
-    `${inject("neonLocalEndpoint").replace(/\/sql$/, "/faults")}?connection=${encodeURIComponent(databaseUrl.replace(/^postgres:/, "postgresql:"))}&mode=${mode}`,
+    `${endpoint.replace(/\/sql$/, "/faults")}?connection=${encodeURIComponent(databaseUrl.replace(/^postgres:/, "postgresql:"))}&mode=${mode}`,
     { method: "POST" },
   );

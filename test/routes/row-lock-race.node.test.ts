@@ -35,7 +35,7 @@ describe("writes racing for one row", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await setFault(DATABASE_URL, "none");
+    await setFault(endpoint(), DATABASE_URL, "none");
     await Promise.all(instances.map((mf) => mf.dispose()));
   });
 
@@ -44,7 +44,7 @@ describe("writes racing for one row", () => {
     send(origins[i % INSTANCES], method, path, token, body);
 
   it("answers every request with no 5xx, and the row ends in one of the states written", { timeout: 120_000 }, async () => {
-    expect((await setFault(DATABASE_URL, "none")).status).toBe(204);
+    expect((await setFault(endpoint(), DATABASE_URL, "none")).status).toBe(204);
     const email = `row-lock-race-${crypto.randomUUID()}@example.com`;
     const password = "a row lock race pass phrase";
     expect((await sendTo(0, "POST", "/api/auth/register/", undefined, { name: "Racer", email, password })).status).toBe(201);
@@ -60,7 +60,7 @@ describe("writes racing for one row", () => {
       const m = await sendTo(n, "POST", "/api/mappings/", token, { patient_id: patient, doctor_id: doctor });
       if (m.status === 201) mappings.push(m.body.id as string);
     }
-    expect((await setFault(DATABASE_URL, "slow-commit")).status).toBe(204);
+    expect((await setFault(endpoint(), DATABASE_URL, "slow-commit")).status).toBe(204);
 
     const ROUNDS = Number(process.env.ROW_LOCK_ROUNDS ?? 6);
     const requests: Promise<{ what: string; status: number }>[] = [];
@@ -75,7 +75,7 @@ describe("writes racing for one row", () => {
         requests.push(tagged("DELETE mapping", sendTo(i, "DELETE", `/api/mappings/${mappings[i % mappings.length]}/`, token)));
     }
     const answers = await Promise.all(requests);
-    await setFault(DATABASE_URL, "none");
+    await setFault(endpoint(), DATABASE_URL, "none");
 
     const counts = new Map<string, number>();
     for (const a of answers) counts.set(`${a.what} ${a.status}`, (counts.get(`${a.what} ${a.status}`) ?? 0) + 1);

@@ -65,11 +65,11 @@ describe("the sync feed while several clients write at once", () => {
     const origins = await Promise.all(instances.map(async (mf) => (await mf.ready).origin));
     writers = origins.slice(0, WRITER_INSTANCES);
     reader = origins[WRITER_INSTANCES];
-    expect((await setFault(WRITER_DATABASE_URL, "slow-commit")).status).toBe(204);
+    expect((await setFault(endpoint(), WRITER_DATABASE_URL, "slow-commit")).status).toBe(204);
   }, 120_000);
 
   afterAll(async () => {
-    await setFault(WRITER_DATABASE_URL, "none");
+    await setFault(endpoint(), WRITER_DATABASE_URL, "none");
     await Promise.all(instances.map((mf) => mf.dispose()));
   });
 
