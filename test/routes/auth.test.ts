@@ -366,6 +366,16 @@ describe("refresh tokens", () => {
     await expectProblem(await refresh(winner.refresh), 401);
   });
 
+  it("give no grace with the window off, even to a loser whose transaction began before the winner's rotation", async () => {
+    // A racing loser can start its transaction (its now()) before the winner's and still see the winner's
+    // commit: its used_at then reads as later than the loser's now(), which is "rotated 0 s ago or less".
+    const user = await newUser();
+    const second = (await (await refresh(user.tokens.refresh)).json()) as typeof user.tokens;
+    await directSql()`UPDATE refresh_tokens SET used_at = now() + interval '1 second' WHERE token_hash = ${await sha256(user.tokens.refresh)}`;
+    await expectProblem(await refreshWithGrace("0", user.tokens.refresh), 401);
+    expect(await familyRevoked(second.refresh)).toBe(true);
+  });
+
   it("never give two live branches to concurrent refreshes of one token within the grace window", async () => {
     const user = await newUser();
     const results = await Promise.all(Array.from({ length: 10 }, () => refresh(user.tokens.refresh)));

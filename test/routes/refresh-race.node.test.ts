@@ -6,6 +6,8 @@
  * same successor (a racer that saw the rotation committed gets the grace
  * window's retry answer), and afterwards the family holds at most one live
  * token — that successor — or none at all when a racer counted as reuse.
+ * With the window off (REFRESH_REUSE_GRACE_SECONDS=0), exactly one racer
+ * gets the successor and every other one is reuse, which revokes the family.
  */
 import { neon, neonConfig } from "@neondatabase/serverless";
 import type { Miniflare } from "miniflare";
@@ -15,10 +17,14 @@ import { sha256 } from "../../src/lib/tokens";
 
 const INSTANCES = 4;
 const REQUESTS = 12;
-const ROUNDS = 3;
+// More rounds when hunting an interleaving: REFRESH_RACE_ROUNDS=50.
+const ROUNDS = Number(process.env.REFRESH_RACE_ROUNDS ?? 3);
 const DATABASE_URL = "postgres://local:local@127.0.0.1/main";
 
-describe("refresh across Worker instances", () => {
+describe.each([
+  { grace: "30", window: "within the grace window" },
+  { grace: "0", window: "with the grace window off" },
+])("refresh across Worker instances, $window", ({ grace }) => {
   let instances: Miniflare[] = [];
   let origins: string[] = [];
   const sql = () => {
@@ -32,6 +38,7 @@ describe("refresh across Worker instances", () => {
       DATABASE_URL,
       JWT_SECRET: "refresh-race-secret-0123456789abcdef0123456789",
       ALLOWED_HOSTS: "*",
+      REFRESH_REUSE_GRACE_SECONDS: grace,
     }));
   }, 120_000);
 
@@ -78,6 +85,11 @@ describe("refresh across Worker instances", () => {
       )) as { token_hash: string }[];
       expect(live.length, "live tokens in the family").toBeLessThanOrEqual(1);
       if (live.length === 1) expect([await sha256([...successors][0] ?? "")]).toEqual([live[0].token_hash]);
+      if (grace === "0") {
+        // No retry answers: the one rotation is the only 200, and the racers after it revoked the family.
+        expect(answers.filter((a) => a.status === 200).length, "200s with the window off").toBe(1);
+        expect(live.length, "live tokens once reuse revoked the family").toBe(0);
+      }
     }
   });
 });

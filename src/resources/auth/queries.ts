@@ -244,7 +244,10 @@ export async function rotateRefreshToken(
     ), retried AS (
       SELECT t.user_id FROM refresh_tokens t
       JOIN refresh_tokens s ON s.family_id = t.family_id AND s.token_hash = ${args.newHash}
-      WHERE t.token_hash = ${args.oldHash} AND t.used_at > now() - make_interval(secs => ${args.graceSeconds}) AND t.revoked_at IS NULL
+      -- 0 turns the window off outright: a racing loser whose transaction began before the winner's sees
+      -- used_at later than its own now(), which the comparison alone would take for "rotated 0 s ago".
+      WHERE ${args.graceSeconds}::int > 0 AND t.token_hash = ${args.oldHash}
+        AND t.used_at > now() - make_interval(secs => ${args.graceSeconds}) AND t.revoked_at IS NULL
         AND s.used_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT ${familyRevoked("t")}
         AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND u.is_active)
     ), revoked AS (
