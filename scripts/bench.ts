@@ -195,14 +195,20 @@ async function seedRefreshTokens(backend: Backend, userId: string, count: number
 
 // ---------- the Worker ----------
 
-/** The processes named `comm`, with the fields of their /proc/<pid>/stat after the name (state first). */
+/** The name of a process and the fields of its /proc/<pid>/stat after the name (state first); throws once it has ended. */
+function procStat(pid: number | string): { name: string; fields: string[] } {
+  const [, name, rest] = /^\d+ \((.*)\) (.*)$/s.exec(readFileSync(`/proc/${pid}/stat`, "utf8").trim()) ?? [];
+  return { name, fields: rest.split(" ") };
+}
+
+/** The processes named `comm`, with their stat fields. */
 function processesNamed(comm: string): { pid: number; fields: string[] }[] {
   const found: { pid: number; fields: string[] }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const [, name, rest] = /^\d+ \((.*)\) (.*)$/s.exec(readFileSync(`/proc/${entry}/stat`, "utf8").trim()) ?? [];
-      if (name === comm) found.push({ pid: Number(entry), fields: rest.split(" ") });
+      const { name, fields } = procStat(entry);
+      if (name === comm) found.push({ pid: Number(entry), fields });
     } catch {}
   }
   return found;
@@ -229,13 +235,7 @@ async function startWorkerd(start: () => Miniflare): Promise<{ mf: Miniflare; or
 }
 
 /** User + system CPU time of a process, in milliseconds. */
-function cpuMs(pid: number): number {
-  return statCpuMs(
-    readFileSync(`/proc/${pid}/stat`, "utf8")
-      .replace(/^.*\) /, "")
-      .split(" "),
-  );
-}
+const cpuMs = (pid: number) => statCpuMs(procStat(pid).fields);
 
 /**
  * User + system CPU time of the PostgreSQL server's processes (every backend,

@@ -14,6 +14,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startBundleInstances } from "../../scripts/lib/bundle";
 import { sha256 } from "../../src/lib/tokens";
+import { send } from "../instances";
 
 const INSTANCES = 4;
 const REQUESTS = 12;
@@ -46,12 +47,8 @@ describe.each([
     await Promise.all(instances.map((mf) => mf.dispose()));
   });
 
-  const post = (instance: number, path: string, body: unknown) =>
-    fetch(`${origins[instance % INSTANCES]}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
+  /** A POST to instance `i mod INSTANCES`. */
+  const post = (i: number, path: string, body: unknown) => send(origins[i % INSTANCES], "POST", path, undefined, body);
 
   it(`one token sent ${REQUESTS} times at once over ${INSTANCES} instances never gives two live branches`, {
     timeout: 90_000,
@@ -60,12 +57,12 @@ describe.each([
       const email = `refresh-race-${crypto.randomUUID()}@example.com`;
       const password = "a racing pass phrase";
       expect((await post(0, "/api/auth/register/", { name: "Race", email, password })).status).toBe(201);
-      const { refresh } = (await (await post(1, "/api/auth/login/", { email, password })).json()) as { refresh: string };
+      const refresh = (await post(1, "/api/auth/login/", { email, password })).body.refresh as string;
 
       const answers = await Promise.all(
         Array.from({ length: REQUESTS }, async (_, i) => {
           const res = await post(i, "/api/auth/refresh/", { refresh });
-          return { status: res.status, refresh: res.ok ? ((await res.json()) as { refresh: string }).refresh : undefined };
+          return { status: res.status, refresh: res.status === 200 ? (res.body.refresh as string) : undefined };
         }),
       );
       expect(

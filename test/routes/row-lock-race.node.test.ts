@@ -65,11 +65,13 @@ describe("writes racing for one row", () => {
     const ROUNDS = Number(process.env.ROW_LOCK_ROUNDS ?? 6);
     const requests: Promise<{ what: string; status: number }>[] = [];
     const tagged = (what: string, p: ReturnType<typeof sendTo>) => p.then((r) => ({ what, status: r.status }));
+    const phonesSent: string[] = [];
+    const addressesSent: string[] = [];
     for (let i = 0; i < ROUNDS * INSTANCES; i++) {
-      requests.push(
-        tagged("PATCH doctor", sendTo(i, "PATCH", `/api/doctors/${doctor}/`, token, { phone: `+1555000${String(i).padStart(4, "0")}` })),
-      );
-      requests.push(tagged("PATCH patient", sendTo(i, "PATCH", `/api/patients/${patient}/`, token, { address: `Street ${i}` })));
+      phonesSent.push(`+1555000${String(i).padStart(4, "0")}`);
+      addressesSent.push(`Street ${i}`);
+      requests.push(tagged("PATCH doctor", sendTo(i, "PATCH", `/api/doctors/${doctor}/`, token, { phone: phonesSent[i] })));
+      requests.push(tagged("PATCH patient", sendTo(i, "PATCH", `/api/patients/${patient}/`, token, { address: addressesSent[i] })));
       requests.push(tagged("DELETE patient", sendTo(i, "DELETE", `/api/patients/${doomed[i % doomed.length]}/`, token)));
       if (mappings.length > 0)
         requests.push(tagged("DELETE mapping", sendTo(i, "DELETE", `/api/mappings/${mappings[i % mappings.length]}/`, token)));
@@ -86,11 +88,11 @@ describe("writes racing for one row", () => {
     for (const what of ["DELETE patient", "DELETE mapping"]) {
       expect(counts.get(`${what} 204`) ?? 0).toBe(what === "DELETE patient" ? doomed.length : mappings.length);
     }
-    const phones = answers.filter((a) => a.what === "PATCH doctor").length;
+    // The doctor and the patient end as one of the racing PATCHes left them.
     const final = await sendTo(0, "GET", `/api/doctors/${doctor}/`, token);
     expect(final.status).toBe(200);
     expect(final.body.version).toBeUndefined();
-    expect(String(final.body.phone)).toMatch(/^\+1555000\d{4}$/);
-    expect(phones).toBe(ROUNDS * INSTANCES);
+    expect(phonesSent).toContain(final.body.phone);
+    expect(addressesSent).toContain((await sendTo(0, "GET", `/api/patients/${patient}/`, token)).body.address);
   });
 });
